@@ -1,0 +1,111 @@
+//! Criterion benches; numbers go to docs/BENCHMARKS.md (section `torus-crypto`).
+//!
+//! Run (reduced samples on the 2-core machine):
+//! `cargo bench -p torus-crypto --bench crypto -- --sample-size 10`
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use k256::elliptic_curve::Field;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use torus_crypto::{
+    dkg::{self, Committee, Receiver, SessionConfig, SessionKind},
+    ecies::{self, EncryptionSecretKey},
+    vss, Scalar,
+};
+
+const N: u16 = 5;
+const T: u16 = 3;
+const B: u32 = 1000;
+
+fn setup(batch: u32) -> (SessionConfig, Vec<EncryptionSecretKey>, Vec<dkg::Dealing>) {
+    let mut rng = ChaCha20Rng::seed_from_u64(42);
+    let keys: Vec<EncryptionSecretKey> = (0..N)
+        .map(|_| EncryptionSecretKey::random(&mut rng))
+        .collect();
+    let committee = Committee::new(T, keys.iter().map(|k| k.public_key()).collect()).unwrap();
+    let config = SessionConfig::new(
+        [7u8; 32],
+        batch,
+        committee.clone(),
+        committee,
+        SessionKind::Fresh,
+    )
+    .unwrap();
+    let dealings = (1..=N)
+        .map(|d| dkg::deal(&config, d, None, &mut rng).unwrap())
+        .collect();
+    (config, keys, dealings)
+}
+
+fn bench_dkg(c: &mut Criterion) {
+    let (config, keys, dealings) = setup(B);
+    let mut group = c.benchmark_group("dkg n=5 t=3 B=1000");
+    group.sample_size(10);
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    group.bench_function("deal (one dealer, whole batch)", |b| {
+        b.iter(|| dkg::deal(&config, 1, None, &mut rng).unwrap())
+    });
+    group.bench_function("receive+batch-verify (one recipient, 5 dealings)", |b| {
+        b.iter_batched(
+            || Receiver::new(config.clone(), 2, keys[1].clone(), None).unwrap(),
+            |r| {
+                let (state, complaints) = r.receive(&dealings, &mut rng).unwrap();
+                assert!(complaints.is_empty());
+                state
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function(
+        "check_dealing (public structure + point decoding, one dealing)",
+        |b| b.iter(|| dkg::check_dealing(&config, &dealings[0]).unwrap()),
+    );
+    group.finish();
+
+    // Naive per-key verification for comparison (t + 1 scalar multiplications per share).
+    let (config, keys, dealings) = setup(100);
+    let mut group = c.benchmark_group("dkg n=5 t=3 B=100 naive");
+    group.sample_size(10);
+    group.bench_function("per-key Feldman checks (one recipient, 5 dealings)", |b| {
+        b.iter(|| {
+            for d in &dealings {
+                let ct = &d.ciphertexts[1];
+                let pt = ecies::decrypt(&keys[1], ct).unwrap();
+                for (k, chunk) in pt.chunks_exact(32).enumerate() {
+                    let c = vss::FeldmanCommitment::from_bytes(&d.commitments[k * 3..k * 3 + 3])
+                        .unwrap();
+                    let share = vss::SecretShare {
+                        index: 2,
+                        value: torus_crypto::encoding::scalar_from_bytes(chunk).unwrap(),
+                    };
+                    c.verify_share(&share).unwrap();
+                }
+            }
+        })
+    });
+    group.finish();
+    let _ = config;
+}
+
+fn bench_ecies_and_lagrange(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let sk = EncryptionSecretKey::random(&mut rng);
+    let pk = sk.public_key();
+    let share = Scalar::random(&mut rng).to_bytes();
+    let mut group = c.benchmark_group("primitives");
+    group.sample_size(20);
+    group.bench_function("ECIES encrypt+decrypt of a 32-byte share", |b| {
+        b.iter(|| {
+            let ct = ecies::encrypt(&pk, &share, &mut rng).unwrap();
+            ecies::decrypt(&sk, &ct).unwrap()
+        })
+    });
+    let (_, shares) = vss::deal(Scalar::random(&mut rng), T, N, &mut rng).unwrap();
+    group.bench_function("Lagrange reconstruction from 3 of 5 shares", |b| {
+        b.iter(|| vss::reconstruct(&shares[1..4], T).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_dkg, bench_ecies_and_lagrange);
+criterion_main!(benches);
