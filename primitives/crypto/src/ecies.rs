@@ -183,7 +183,7 @@ impl Ciphertext {
     /// Structural checks: the ciphertext is a non-zero multiple of the block size and the
     /// ephemeral key is an uncompressed curve point.
     pub fn validate(&self) -> Result<()> {
-        if self.ciphertext.is_empty() || self.ciphertext.len() % BLOCK_LEN != 0 {
+        if self.ciphertext.is_empty() || !self.ciphertext.len().is_multiple_of(BLOCK_LEN) {
             let expected = ciphertext_len(self.ciphertext.len().saturating_sub(1));
             return Err(Error::WrongLength {
                 expected,
@@ -280,7 +280,7 @@ pub fn decrypt_with_shared_point(
     shared: &ProjectivePoint,
     ct: &Ciphertext,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    if ct.ciphertext.is_empty() || ct.ciphertext.len() % BLOCK_LEN != 0 {
+    if ct.ciphertext.is_empty() || !ct.ciphertext.len().is_multiple_of(BLOCK_LEN) {
         let expected = ciphertext_len(ct.ciphertext.len().saturating_sub(1));
         return Err(Error::WrongLength {
             expected,

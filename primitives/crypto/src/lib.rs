@@ -18,6 +18,7 @@ pub mod dleq;
 pub mod ecies;
 pub mod encoding;
 pub mod error;
+pub mod htss;
 pub mod msm;
 pub mod vss;
 

@@ -1,5 +1,7 @@
 //! Batched DKG, complaints, refresh and resharing.
 
+#![allow(clippy::needless_range_loop)] // key positions index several parallel vectors
+
 use k256::elliptic_curve::ops::MulByGenerator;
 use proptest::prelude::*;
 use rand::SeedableRng;
