@@ -72,8 +72,15 @@ fn bench_dkg(c: &mut Criterion) {
                 let ct = &d.ciphertexts[1];
                 let pt = ecies::decrypt(&keys[1], ct).unwrap();
                 for (k, chunk) in pt.chunks_exact(32).enumerate() {
-                    let c = vss::FeldmanCommitment::from_bytes(&d.commitments[k * 3..k * 3 + 3])
-                        .unwrap();
+                    let points = d.commitments[k * 3..k * 3 + 3]
+                        .iter()
+                        .map(|p| {
+                            torus_crypto::encoding::affine_from_uncompressed(p)
+                                .unwrap()
+                                .into()
+                        })
+                        .collect();
+                    let c = vss::FeldmanCommitment::new(points).unwrap();
                     let share = vss::SecretShare {
                         index: 2,
                         value: torus_crypto::encoding::scalar_from_bytes(chunk).unwrap(),

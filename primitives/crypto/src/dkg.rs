@@ -49,8 +49,8 @@ use crate::{
     dleq::{self, DleqProof},
     ecies::{self, Ciphertext, EncryptionPublicKey, EncryptionSecretKey},
     encoding::{
-        affine_from_sec1, affine_to_bytes, index_scalar, point_from_bytes, point_to_bytes,
-        scalar_from_bytes, PointBytes, SCALAR_LEN,
+        affine_from_uncompressed, affine_to_uncompressed, index_scalar, point_from_bytes,
+        point_to_bytes, scalar_from_bytes, PointBytes, UncompressedPointBytes, SCALAR_LEN,
     },
     error::{DealingFault, Error, Index, Result},
     msm::msm_vartime,
@@ -266,8 +266,13 @@ pub struct Dealing {
     /// The dealer's index in the dealer committee.
     pub dealer: Index,
     /// Feldman commitments, key-major: key `b` has points
-    /// `[b·c, (b+1)·c)` with `c = SessionConfig::points_per_key()`.
-    pub commitments: Vec<PointBytes>,
+    /// `[b·c, (b+1)·c)` with `c = SessionConfig::points_per_key()`. Uncompressed (65 bytes):
+    /// every recipient decodes all `n·B·c` points of a session, and a compressed point costs
+    /// a field square root (~8 µs here) where an uncompressed one costs an on-curve check
+    /// (~0.3 µs); this is what keeps batch verification under 0.2 ms per key (see
+    /// docs/BENCHMARKS.md). The group commitments recorded after the session can be stored
+    /// compressed ([`FeldmanCommitment::to_bytes`]).
+    pub commitments: Vec<UncompressedPointBytes>,
     /// `ciphertexts[j − 1]` encrypts recipient `j`'s `B` shares (32 bytes each, key order).
     pub ciphertexts: Vec<Ciphertext>,
 }
@@ -315,7 +320,7 @@ pub fn check_dealing(config: &SessionConfig, dealing: &Dealing) -> Result<Checke
     let points = dealing
         .commitments
         .iter()
-        .map(|b| affine_from_sec1(b))
+        .map(|b| affine_from_uncompressed(b))
         .collect::<Result<Vec<_>>>()
         .map_err(|_| fault(DealingFault::CommitmentPoint))?;
     Ok(CheckedDealing { dealer, points })
@@ -379,7 +384,7 @@ pub fn deal(
     let affine = normalize(&projective);
     let commitments = affine
         .iter()
-        .map(affine_to_bytes)
+        .map(affine_to_uncompressed)
         .collect::<Result<Vec<_>>>()?;
     let ciphertexts = plaintexts
         .iter()

@@ -24,6 +24,9 @@ pub const SCALAR_LEN: usize = 32;
 
 /// A compressed point on the wire.
 pub type PointBytes = [u8; POINT_LEN];
+/// An uncompressed point on the wire (`04 ‖ X ‖ Y`): parsing needs no square root, which
+/// makes decoding the thousands of commitment points of a batched dealing ~30× cheaper.
+pub type UncompressedPointBytes = [u8; UNCOMPRESSED_POINT_LEN];
 /// A scalar on the wire.
 pub type ScalarBytes = [u8; SCALAR_LEN];
 
@@ -76,18 +79,12 @@ pub fn affine_to_bytes(point: &AffinePoint) -> Result<PointBytes> {
     Ok(out)
 }
 
-/// Encode a point compressed; the identity has no encoding.
-pub fn point_to_bytes(point: &ProjectivePoint) -> Result<PointBytes> {
-    affine_to_bytes(&point.to_affine())
-}
-
-/// Encode a point uncompressed (`04 ‖ X ‖ Y`), as `eccrypto` does for ephemeral keys.
-pub fn point_to_uncompressed(point: &ProjectivePoint) -> Result<[u8; UNCOMPRESSED_POINT_LEN]> {
-    let affine = point.to_affine();
-    if bool::from(affine.is_identity()) {
+/// Encode an affine point uncompressed; the identity has no encoding.
+pub fn affine_to_uncompressed(point: &AffinePoint) -> Result<UncompressedPointBytes> {
+    if bool::from(point.is_identity()) {
         return Err(Error::IdentityPoint);
     }
-    let encoded = affine.to_encoded_point(false);
+    let encoded = point.to_encoded_point(false);
     let mut out = [0u8; UNCOMPRESSED_POINT_LEN];
     let bytes = encoded.as_bytes();
     if bytes.len() != UNCOMPRESSED_POINT_LEN {
@@ -95,6 +92,27 @@ pub fn point_to_uncompressed(point: &ProjectivePoint) -> Result<[u8; UNCOMPRESSE
     }
     out.copy_from_slice(bytes);
     Ok(out)
+}
+
+/// Decode an uncompressed point (exactly 65 bytes `04 ‖ X ‖ Y`, on the curve).
+pub fn affine_from_uncompressed(bytes: &[u8]) -> Result<AffinePoint> {
+    if bytes.len() != UNCOMPRESSED_POINT_LEN {
+        return Err(Error::WrongLength {
+            expected: UNCOMPRESSED_POINT_LEN,
+            actual: bytes.len(),
+        });
+    }
+    affine_from_sec1(bytes)
+}
+
+/// Encode a point compressed; the identity has no encoding.
+pub fn point_to_bytes(point: &ProjectivePoint) -> Result<PointBytes> {
+    affine_to_bytes(&point.to_affine())
+}
+
+/// Encode a point uncompressed (`04 ‖ X ‖ Y`), as `eccrypto` does for ephemeral keys.
+pub fn point_to_uncompressed(point: &ProjectivePoint) -> Result<UncompressedPointBytes> {
+    affine_to_uncompressed(&point.to_affine())
 }
 
 /// Decode a canonical big-endian scalar (zero allowed).

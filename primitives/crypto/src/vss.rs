@@ -3,7 +3,7 @@
 //! Conventions: participant indexes are 1-based (`x = 1..=n`); "threshold `t`" means any `t`
 //! shares reconstruct, so the sharing polynomial has degree `t − 1` and `t` coefficients.
 
-use alloc::vec::Vec;
+use alloc::{vec, vec::Vec};
 use core::fmt;
 
 use k256::{
@@ -253,7 +253,8 @@ pub fn lagrange_coefficients(indexes: &[Index], at: &Scalar) -> Result<Vec<Scala
         .iter()
         .map(|&i| Scalar::from(u64::from(i)))
         .collect();
-    let mut out = Vec::with_capacity(xs.len());
+    let mut nums = Vec::with_capacity(xs.len());
+    let mut dens = Vec::with_capacity(xs.len());
     for (i, xi) in xs.iter().enumerate() {
         let mut num = Scalar::ONE;
         let mut den = Scalar::ONE;
@@ -263,10 +264,22 @@ pub fn lagrange_coefficients(indexes: &[Index], at: &Scalar) -> Result<Vec<Scala
                 den *= xi - xj;
             }
         }
-        // Distinct indexes below the group order: `den` is non-zero.
-        let inv = Option::<Scalar>::from(den.invert())
-            .ok_or(Error::DuplicateIndex { index: indexes[i] })?;
-        out.push(num * inv);
+        nums.push(num);
+        dens.push(den);
+    }
+    // Montgomery's trick: one inversion for all denominators (non-zero: distinct indexes
+    // below the group order).
+    let mut prefix = Vec::with_capacity(dens.len());
+    let mut acc = Scalar::ONE;
+    for d in &dens {
+        prefix.push(acc);
+        acc *= d;
+    }
+    let mut inv = Option::<Scalar>::from(acc.invert()).ok_or(Error::ZeroScalar)?;
+    let mut out = vec![Scalar::ZERO; dens.len()];
+    for i in (0..dens.len()).rev() {
+        out[i] = nums[i] * inv * prefix[i];
+        inv *= dens[i];
     }
     Ok(out)
 }

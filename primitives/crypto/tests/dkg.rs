@@ -324,7 +324,7 @@ fn malformed_dealings_are_public_faults() {
         fault(DealingFault::CommitmentCount)
     );
     let mut d = good.clone();
-    d.commitments[0] = [9u8; 33];
+    d.commitments[0] = [9u8; 65];
     assert_eq!(
         check_dealing(&config, &d).map(|_| ()),
         fault(DealingFault::CommitmentPoint)
