@@ -260,6 +260,51 @@ impl fmt::Debug for KeyShares {
     }
 }
 
+impl KeyShares {
+    /// Serialize as `index (2 bytes BE) ‖ count (4 bytes BE) ‖ count × 32-byte scalars`, for
+    /// the node's encrypted share store. The result is zeroized on drop.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(6 + self.values.len() * SCALAR_LEN));
+        out.extend_from_slice(&self.index.to_be_bytes());
+        out.extend_from_slice(&(self.values.len() as u32).to_be_bytes());
+        for v in &self.values {
+            out.extend_from_slice(&v.to_bytes());
+        }
+        out
+    }
+
+    /// Parse [`KeyShares::to_bytes`]'s format; checks lengths, the index and every scalar.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() < 6 {
+            return Err(Error::WrongLength {
+                expected: 6,
+                actual: bytes.len(),
+            });
+        }
+        let index = Index::from_be_bytes([bytes[0], bytes[1]]);
+        if index == 0 {
+            return Err(Error::ZeroIndex);
+        }
+        let count = u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]) as usize;
+        let body = &bytes[6..];
+        let expected = count.checked_mul(SCALAR_LEN).ok_or(Error::WrongLength {
+            expected: usize::MAX,
+            actual: body.len(),
+        })?;
+        if body.len() != expected {
+            return Err(Error::WrongLength {
+                expected: 6 + expected,
+                actual: bytes.len(),
+            });
+        }
+        let values = body
+            .chunks_exact(SCALAR_LEN)
+            .map(scalar_from_bytes)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { index, values })
+    }
+}
+
 /// A dealer's broadcast message. Public: it goes on chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dealing {
