@@ -1,0 +1,115 @@
+//! Benchmarks of `assign` (new and repeated) and of `insert_generated_keys`.
+
+use super::*;
+use crate::Pallet as Keys;
+use alloc::vec::Vec;
+use polkadot_sdk::{
+    frame_benchmarking::v2::*, frame_support::traits::Get, frame_system::RawOrigin,
+};
+use torus_primitives::limits::MAX_VERIFIER_ID_LEN;
+
+/// A distinct compressed-looking public key for each `i`.
+fn public_key(i: u32) -> PublicKey {
+    let mut bytes = [0x5a; 33];
+    bytes[0] = 0x02;
+    bytes[1..5].copy_from_slice(&i.to_be_bytes());
+    PublicKey(bytes)
+}
+
+/// A batch of `n` distinct keys, tagged from `from`.
+fn batch<T: Config>(from: u32, n: u32) -> BoundedVec<GeneratedKey, T::MaxBatchSize> {
+    BoundedVec::truncate_from(
+        (from..from.saturating_add(n))
+            .map(|i| GeneratedKey {
+                public_key: public_key(i),
+                commitments_hash: [7; 32],
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The longest user id.
+fn longest_user() -> VerifierId {
+    BoundedVec::truncate_from(alloc::vec![b'u'; MAX_VERIFIER_ID_LEN as usize])
+}
+
+/// A validator's account, a DirectAuth verifier and one key in the buffer.
+///
+/// The runtime must provide, through [`BenchmarkHelper`], a registered DirectAuth verifier and
+/// a validator account; the mock does so statically.
+fn setup<T: Config + BenchmarkHelper<T::AccountId>>(
+) -> Result<(T::AccountId, VerifierName), BenchmarkError> {
+    let (validator, verifier) = T::assigner_and_verifier();
+    Keys::<T>::insert_generated_keys(0, batch::<T>(0, 1))
+        .map_err(|_| BenchmarkError::Stop("the benchmark buffer could not be filled"))?;
+    Ok((validator, verifier))
+}
+
+/// What the benchmarks need from the runtime that this pallet cannot create itself.
+pub trait BenchmarkHelper<AccountId> {
+    /// An account in `Assigners`, and the name of a registered DirectAuth verifier (with
+    /// case-keeping ids, so that any id is accepted).
+    fn assigner_and_verifier() -> (AccountId, VerifierName);
+}
+
+#[benchmarks(where T: BenchmarkHelper<T::AccountId>)]
+mod benchmarks {
+    use super::*;
+
+    #[benchmark]
+    fn assign() -> Result<(), BenchmarkError> {
+        let (validator, verifier) = setup::<T>()?;
+        let user = longest_user();
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(validator), verifier.clone(), user.clone());
+
+        assert_eq!(Assignments::<T>::get(&verifier, &user), Some(0));
+        Ok(())
+    }
+
+    #[benchmark]
+    fn assign_existing() -> Result<(), BenchmarkError> {
+        let (validator, verifier) = setup::<T>()?;
+        let user = longest_user();
+        Keys::<T>::assign(
+            RawOrigin::Signed(validator.clone()).into(),
+            verifier.clone(),
+            user.clone(),
+        )
+        .map_err(|_| BenchmarkError::Stop("the first assignment failed"))?;
+
+        #[extrinsic_call]
+        assign(RawOrigin::Signed(validator), verifier.clone(), user.clone());
+
+        assert_eq!(Assignments::<T>::get(&verifier, &user), Some(0));
+        assert_eq!(Keys::<T>::buffer_size(), 0);
+        Ok(())
+    }
+
+    /// `n`: the number of keys in the batch.
+    #[benchmark]
+    fn insert_generated_keys(
+        n: Linear<1, { T::MaxBatchSize::get() }>,
+    ) -> Result<(), BenchmarkError> {
+        // Keys already in the buffer, so that the index lookups hit a populated map.
+        Keys::<T>::insert_generated_keys(0, batch::<T>(0, T::MaxBatchSize::get()))
+            .map_err(|_| BenchmarkError::Stop("the earlier batch could not be inserted"))?;
+        let keys = batch::<T>(T::MaxBatchSize::get(), n);
+        let result;
+
+        #[block]
+        {
+            result = Keys::<T>::insert_generated_keys(1, keys);
+        }
+
+        assert_eq!(result.ok(), Some(u64::from(T::MaxBatchSize::get())));
+        assert_eq!(
+            Keys::<T>::buffer_size(),
+            u64::from(T::MaxBatchSize::get() + n)
+        );
+        Ok(())
+    }
+
+    impl_benchmark_test_suite!(Keys, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,101 @@
+//! A test runtime with this pallet, a fixed set of verifiers and a fixed validator set, for the
+//! unit tests and the benchmark tests.
+
+use crate as pallet_keys;
+use polkadot_sdk::{
+    frame_support::{derive_impl, traits::Contains},
+    frame_system,
+    sp_core::ConstU32,
+    sp_runtime::BuildStorage,
+};
+use torus_primitives::{
+    IdClaim, IdClaimRule, KeyType, VerifierInspect, VerifierName, VerifierPolicy,
+};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+polkadot_sdk::frame_support::construct_runtime!(
+    pub enum Test {
+        System: frame_system,
+        Keys: pallet_keys,
+    }
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+    type Block = Block;
+}
+
+/// The largest DKG batch in the test runtime.
+pub const MAX_BATCH_SIZE: u32 = 8;
+
+impl pallet_keys::Config for Test {
+    type Verifiers = TestVerifiers;
+    type Assigners = Validators;
+    type MaxBatchSize = ConstU32<MAX_BATCH_SIZE>;
+    type WeightInfo = ();
+}
+
+/// A validator's account.
+pub const VALIDATOR: u64 = 1;
+/// Another validator's account.
+pub const OTHER_VALIDATOR: u64 = 2;
+/// An account that is not a validator.
+pub const STRANGER: u64 = 9;
+
+/// The validators are accounts 1, 2 and 3.
+pub struct Validators;
+impl Contains<u64> for Validators {
+    fn contains(who: &u64) -> bool {
+        (1..=3).contains(who)
+    }
+}
+
+/// A DirectAuth verifier whose ids are lower-cased e-mail addresses.
+pub const GOOGLE: &str = "google";
+/// A DirectAuth verifier whose ids keep their case.
+pub const DISCORD: &str = "discord";
+/// A threshold-signing verifier.
+pub const TSS: &str = "tss-wallet";
+
+/// The verifiers [`GOOGLE`], [`DISCORD`] and [`TSS`] exist; no other does.
+pub struct TestVerifiers;
+impl VerifierInspect for TestVerifiers {
+    fn policy(name: &VerifierName) -> Option<VerifierPolicy> {
+        let (key_type, id_claim) = match name.as_slice() {
+            n if n == GOOGLE.as_bytes() => (
+                KeyType::DirectAuth,
+                IdClaimRule {
+                    claim: IdClaim::Email,
+                    lowercase: true,
+                },
+            ),
+            n if n == DISCORD.as_bytes() => (
+                KeyType::DirectAuth,
+                IdClaimRule {
+                    claim: IdClaim::Sub,
+                    lowercase: false,
+                },
+            ),
+            n if n == TSS.as_bytes() => (
+                KeyType::ThresholdSigning,
+                IdClaimRule {
+                    claim: IdClaim::Sub,
+                    lowercase: false,
+                },
+            ),
+            _ => return None,
+        };
+        Some(VerifierPolicy { key_type, id_claim })
+    }
+}
+
+/// An empty buffer at block 1.
+pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+    let storage = frame_system::GenesisConfig::<Test>::default()
+        .build_storage()
+        .expect("the test genesis builds");
+    let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+    ext.execute_with(|| System::set_block_number(1));
+    ext
+}

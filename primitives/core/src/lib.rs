@@ -1,0 +1,35 @@
+//! # Torus primitives
+//!
+//! The SCALE types that the Torus runtime, the `torus-node` and Torus clients share, and the
+//! runtime API declarations through which the node reads chain state.
+//!
+//! - [`verifier`]: what a dapp registers so that the network accepts its users' id tokens: the
+//!   issuer, the accepted audiences, the JWKS, the claim that is the user's id, the maximum token
+//!   age and the kind of key a login gets.
+//! - [`keys`]: the key buffer filled by the DKG and the assignment of keys to users.
+//! - [`traits`]: how one Torus pallet asks another about verifiers.
+//! - [`limits`]: every bound on a stored collection or byte string. They are fixed here, not in a
+//!   runtime's configuration, because the node and the clients decode these types too.
+//! - [`runtime_api`]: [`VerifiersApi`] and [`KeysApi`].
+//!
+//! Everything here is `no_std` and free of I/O; the crate builds for the runtime's wasm target.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod keys;
+pub mod limits;
+pub mod runtime_api;
+pub mod traits;
+pub mod verifier;
+
+pub use keys::{AssignedKey, BatchId, BatchRecord, GeneratedKey, KeyId, KeyRecord, PublicKey};
+pub use runtime_api::{KeysApi, VerifiersApi};
+pub use traits::{VerifierInspect, VerifierPolicy};
+pub use verifier::{
+    Audience, EcCurve, IdClaim, IdClaimRule, Issuer, Jwk, JwkAlg, JwkKeyId, JwkParams, Jwks,
+    KeyType, VerifierConfig, VerifierId, VerifierName, VerifierRecord,
+};

@@ -1,0 +1,33 @@
+//! Runtime APIs through which the node reads Torus state.
+//!
+//! Names and ids are passed as plain bytes; a value longer than its bound cannot be stored, so
+//! the lookups return `None` for it.
+
+use crate::{
+    keys::{AssignedKey, KeyId, KeyRecord},
+    verifier::VerifierRecord,
+};
+use alloc::vec::Vec;
+use codec::Codec;
+
+polkadot_sdk::sp_api::decl_runtime_apis! {
+    /// Read the registered verifiers.
+    pub trait VerifiersApi<AccountId, Balance>
+    where
+        AccountId: Codec,
+        Balance: Codec,
+    {
+        /// The verifier registered under `name`, if any.
+        fn verifier(name: Vec<u8>) -> Option<VerifierRecord<AccountId, Balance>>;
+    }
+
+    /// Read the key buffer and the key assignments.
+    pub trait KeysApi {
+        /// The key assigned to the user `verifier_id` of the verifier `verifier`, if any.
+        fn lookup(verifier: Vec<u8>, verifier_id: Vec<u8>) -> Option<AssignedKey>;
+        /// The number of generated keys that are not yet assigned.
+        fn buffer_size() -> u64;
+        /// The key with id `key_id`, if it exists.
+        fn key(key_id: KeyId) -> Option<KeyRecord>;
+    }
+}

@@ -1,0 +1,440 @@
+//! Verifiers: how the network decides that an id token belongs to a user.
+//!
+//! A verifier is registered on chain under a unique [`VerifierName`] by a dapp (its owner). Each
+//! node checks a login's id token (a JWT) against the verifier's [`VerifierConfig`]: the
+//! signature with the JWKS key named by the token's `kid`, then `iss`, `aud`, `exp` and `iat`
+//! (no older than `max_token_age_secs`), and takes the user's [`VerifierId`] from the configured
+//! claim. Byte strings are stored as the raw bytes of the JWT/JWK fields: UTF-8 for text, and
+//! big-endian unsigned integers (the base64url-decoded JWK values) for key material.
+
+use crate::limits::{
+    MaxAudienceLen, MaxAudiences, MaxClaimNameLen, MaxIssuerLen, MaxJwks, MaxKidLen,
+    MaxRsaExponentLen, MaxRsaModulusLen, MaxVerifierIdLen, MaxVerifierNameLen,
+};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::sp_runtime::BoundedVec;
+use scale_info::TypeInfo;
+
+/// The unique name of a verifier (`verifieridentifier` / `verifier` in the client protocol).
+pub type VerifierName = BoundedVec<u8, MaxVerifierNameLen>;
+/// A user's id under one verifier (`verifier_id`), after the verifier's [`IdClaimRule`].
+pub type VerifierId = BoundedVec<u8, MaxVerifierIdLen>;
+/// An issuer (`iss`), compared byte for byte with the token's.
+pub type Issuer = BoundedVec<u8, MaxIssuerLen>;
+/// One accepted audience (`aud`), e.g. an OAuth client id.
+pub type Audience = BoundedVec<u8, MaxAudienceLen>;
+/// A JWK key id (`kid`).
+pub type JwkKeyId = BoundedVec<u8, MaxKidLen>;
+/// The keys that may sign a verifier's tokens.
+pub type Jwks = BoundedVec<Jwk, MaxJwks>;
+
+/// A JWS signature algorithm (`alg`) that a verifier's key may be used with.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+    Debug,
+)]
+pub enum JwkAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RS512,
+    /// RSASSA-PSS with SHA-256.
+    PS256,
+    /// RSASSA-PSS with SHA-384.
+    PS384,
+    /// RSASSA-PSS with SHA-512.
+    PS512,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+    /// ECDSA on secp256k1 with SHA-256.
+    ES256K,
+}
+
+/// The curve (`crv`) of an elliptic-curve JWK.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+    Debug,
+)]
+pub enum EcCurve {
+    /// NIST P-256 (`P-256`).
+    P256,
+    /// secp256k1 (`secp256k1`).
+    Secp256k1,
+}
+
+/// The public key material of a JWK.
+#[derive(
+    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+)]
+pub enum JwkParams {
+    /// An RSA key (`kty: RSA`).
+    Rsa {
+        /// The modulus `n`, big-endian, without leading zeros.
+        n: BoundedVec<u8, MaxRsaModulusLen>,
+        /// The public exponent `e`, big-endian, without leading zeros.
+        e: BoundedVec<u8, MaxRsaExponentLen>,
+    },
+    /// An elliptic-curve key (`kty: EC`).
+    Ec {
+        /// The curve.
+        curve: EcCurve,
+        /// The affine x coordinate, 32 bytes big-endian.
+        x: [u8; 32],
+        /// The affine y coordinate, 32 bytes big-endian.
+        y: [u8; 32],
+    },
+}
+
+/// One key of a verifier's JWKS.
+#[derive(
+    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+)]
+pub struct Jwk {
+    /// The key id a token names in its header; unique within a verifier.
+    pub kid: JwkKeyId,
+    /// The only algorithm this key is accepted with.
+    pub alg: JwkAlg,
+    /// The public key.
+    pub params: JwkParams,
+}
+
+impl Jwk {
+    /// Whether the key is well formed: a non-empty `kid`, and an `alg` that fits the key
+    /// material (RSA algorithms with a non-empty RSA key, `ES256` with P-256, `ES256K` with
+    /// secp256k1). Whether an EC point lies on its curve is checked by the node, which has the
+    /// curve arithmetic.
+    pub fn is_well_formed(&self) -> bool {
+        if self.kid.is_empty() {
+            return false;
+        }
+        match (&self.alg, &self.params) {
+            (
+                JwkAlg::RS256
+                | JwkAlg::RS384
+                | JwkAlg::RS512
+                | JwkAlg::PS256
+                | JwkAlg::PS384
+                | JwkAlg::PS512,
+                JwkParams::Rsa { n, e },
+            ) => !n.is_empty() && !e.is_empty(),
+            (
+                JwkAlg::ES256,
+                JwkParams::Ec {
+                    curve: EcCurve::P256,
+                    ..
+                },
+            ) => true,
+            (
+                JwkAlg::ES256K,
+                JwkParams::Ec {
+                    curve: EcCurve::Secp256k1,
+                    ..
+                },
+            ) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The claim of an id token that is the user's id.
+#[derive(
+    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+)]
+pub enum IdClaim {
+    /// The subject (`sub`).
+    Sub,
+    /// The e-mail address (`email`).
+    Email,
+    /// Another string claim, by name (e.g. `preferred_username`, `wallet_address`).
+    Named(BoundedVec<u8, MaxClaimNameLen>),
+}
+
+/// Which claim is the user's id, and whether it is lower-cased first.
+#[derive(
+    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+)]
+pub struct IdClaimRule {
+    /// The claim.
+    pub claim: IdClaim,
+    /// Lower-case the claim's value (for issuers whose ids are case-insensitive, e.g. e-mail).
+    pub lowercase: bool,
+}
+
+impl IdClaimRule {
+    /// Whether `verifier_id` can be the output of this rule. When the rule lower-cases, an id
+    /// with an ASCII upper-case letter is refused, so that one user cannot end up with two keys
+    /// through two spellings. (Nodes lower-case with full Unicode rules; the chain checks the
+    /// ASCII part, which is what matters for e-mail addresses.)
+    pub fn is_normalized(&self, verifier_id: &[u8]) -> bool {
+        !self.lowercase || !verifier_id.iter().any(u8::is_ascii_uppercase)
+    }
+}
+
+/// The kind of key that a login under a verifier gets.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+    Debug,
+)]
+pub enum KeyType {
+    /// A key from the DKG buffer that the user reconstructs from ⌊n/2⌋+1 node shares (Torus
+    /// DirectAuth, served to `@toruslabs/torus.js`).
+    DirectAuth,
+    /// A threshold-signing key that also needs the user's device share and is never
+    /// reconstructed. Recorded now; served by a later issue.
+    ThresholdSigning,
+}
+
+/// Everything a node needs to verify a verifier's id tokens.
+#[derive(
+    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+)]
+pub struct VerifierConfig {
+    /// The expected `iss`.
+    pub issuer: Issuer,
+    /// The accepted `aud` values; a token is accepted if any of its audiences is listed.
+    pub audiences: BoundedVec<Audience, MaxAudiences>,
+    /// The keys that may sign tokens. Empty means that no token is accepted.
+    pub jwks: Jwks,
+    /// Which claim is the user's id.
+    pub id_claim: IdClaimRule,
+    /// The maximum age of a token in seconds, measured from its `iat`.
+    pub max_token_age_secs: u64,
+    /// The kind of key a login gets. Fixed at registration.
+    pub key_type: KeyType,
+}
+
+/// Why a [`VerifierConfig`] or a verifier name is refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum InvalidVerifier {
+    /// The name is empty or has a byte that is not printable ASCII without space.
+    Name,
+    /// The issuer is empty.
+    EmptyIssuer,
+    /// No audience is given, or one is empty.
+    Audiences,
+    /// Two audiences are equal.
+    DuplicateAudience,
+    /// A JWK is not well formed (see [`Jwk::is_well_formed`]).
+    Jwk,
+    /// Two JWKs have the same `kid`.
+    DuplicateKid,
+    /// A named id claim has an empty name.
+    ClaimName,
+    /// The maximum token age is zero.
+    TokenAge,
+}
+
+/// Whether `name` can name a verifier: 1 to [`MAX_VERIFIER_NAME_LEN`] printable ASCII
+/// characters without space (`!`..=`~`), the bound being enforced by the type.
+///
+/// [`MAX_VERIFIER_NAME_LEN`]: crate::limits::MAX_VERIFIER_NAME_LEN
+pub fn is_valid_verifier_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(u8::is_ascii_graphic)
+}
+
+/// Whether `jwks` has two keys with the same `kid`.
+pub fn has_duplicate_kid(jwks: &[Jwk]) -> bool {
+    jwks.iter()
+        .enumerate()
+        .any(|(i, key)| jwks[i + 1..].iter().any(|other| other.kid == key.kid))
+}
+
+impl VerifierConfig {
+    /// Checks everything about the configuration that does not need curve or RSA arithmetic.
+    pub fn validate(&self) -> Result<(), InvalidVerifier> {
+        if self.issuer.is_empty() {
+            return Err(InvalidVerifier::EmptyIssuer);
+        }
+        if self.audiences.is_empty() || self.audiences.iter().any(|aud| aud.is_empty()) {
+            return Err(InvalidVerifier::Audiences);
+        }
+        let audiences = &self.audiences;
+        if audiences
+            .iter()
+            .enumerate()
+            .any(|(i, aud)| audiences[i + 1..].iter().any(|other| other == aud))
+        {
+            return Err(InvalidVerifier::DuplicateAudience);
+        }
+        if !self.jwks.iter().all(Jwk::is_well_formed) {
+            return Err(InvalidVerifier::Jwk);
+        }
+        if has_duplicate_kid(&self.jwks) {
+            return Err(InvalidVerifier::DuplicateKid);
+        }
+        if let IdClaim::Named(name) = &self.id_claim.claim {
+            if name.is_empty() {
+                return Err(InvalidVerifier::ClaimName);
+            }
+        }
+        if self.max_token_age_secs == 0 {
+            return Err(InvalidVerifier::TokenAge);
+        }
+        Ok(())
+    }
+}
+
+/// A registered verifier as stored on chain.
+#[derive(
+    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+)]
+pub struct VerifierRecord<AccountId, Balance> {
+    /// The account that may change or remove the verifier.
+    pub owner: AccountId,
+    /// The account whose funds are held as the deposit; it gets them back on removal, even
+    /// after ownership was transferred.
+    pub depositor: AccountId,
+    /// The amount held from `depositor`.
+    pub deposit: Balance,
+    /// The configuration.
+    pub config: VerifierConfig,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn bounded<S: polkadot_sdk::sp_core::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
+        BoundedVec::try_from(bytes.to_vec()).expect("test value fits")
+    }
+
+    fn rsa_key(kid: &[u8]) -> Jwk {
+        Jwk {
+            kid: bounded(kid),
+            alg: JwkAlg::RS256,
+            params: JwkParams::Rsa {
+                n: bounded(&[0xc3; 256]),
+                e: bounded(&[1, 0, 1]),
+            },
+        }
+    }
+
+    fn config() -> VerifierConfig {
+        VerifierConfig {
+            issuer: bounded(b"https://accounts.google.com"),
+            audiences: BoundedVec::try_from(vec![bounded(b"client-1")]).expect("fits"),
+            jwks: BoundedVec::try_from(vec![rsa_key(b"k1"), rsa_key(b"k2")]).expect("fits"),
+            id_claim: IdClaimRule {
+                claim: IdClaim::Email,
+                lowercase: true,
+            },
+            max_token_age_secs: 60,
+            key_type: KeyType::DirectAuth,
+        }
+    }
+
+    #[test]
+    fn a_complete_config_is_valid() {
+        assert_eq!(config().validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_config_defect_is_named() {
+        let mut c = config();
+        c.issuer = bounded(b"");
+        assert_eq!(c.validate(), Err(InvalidVerifier::EmptyIssuer));
+
+        let mut c = config();
+        c.audiences = BoundedVec::new();
+        assert_eq!(c.validate(), Err(InvalidVerifier::Audiences));
+
+        let mut c = config();
+        c.audiences = BoundedVec::try_from(vec![bounded(b"a"), bounded(b"a")]).expect("fits");
+        assert_eq!(c.validate(), Err(InvalidVerifier::DuplicateAudience));
+
+        let mut c = config();
+        c.jwks = BoundedVec::try_from(vec![rsa_key(b"k1"), rsa_key(b"k1")]).expect("fits");
+        assert_eq!(c.validate(), Err(InvalidVerifier::DuplicateKid));
+
+        let mut c = config();
+        c.jwks = BoundedVec::try_from(vec![rsa_key(b"")]).expect("fits");
+        assert_eq!(c.validate(), Err(InvalidVerifier::Jwk));
+
+        let mut c = config();
+        c.id_claim.claim = IdClaim::Named(bounded(b""));
+        assert_eq!(c.validate(), Err(InvalidVerifier::ClaimName));
+
+        let mut c = config();
+        c.max_token_age_secs = 0;
+        assert_eq!(c.validate(), Err(InvalidVerifier::TokenAge));
+    }
+
+    #[test]
+    fn an_algorithm_must_fit_its_key_material() {
+        let ec = |alg, curve| Jwk {
+            kid: bounded(b"ec"),
+            alg,
+            params: JwkParams::Ec {
+                curve,
+                x: [1; 32],
+                y: [2; 32],
+            },
+        };
+        assert!(ec(JwkAlg::ES256, EcCurve::P256).is_well_formed());
+        assert!(ec(JwkAlg::ES256K, EcCurve::Secp256k1).is_well_formed());
+        assert!(!ec(JwkAlg::ES256, EcCurve::Secp256k1).is_well_formed());
+        assert!(!ec(JwkAlg::RS256, EcCurve::P256).is_well_formed());
+        let mut rsa = rsa_key(b"r");
+        rsa.alg = JwkAlg::ES256K;
+        assert!(!rsa.is_well_formed());
+        let empty_exponent = Jwk {
+            kid: bounded(b"r"),
+            alg: JwkAlg::PS256,
+            params: JwkParams::Rsa {
+                n: bounded(&[1; 4]),
+                e: bounded(b""),
+            },
+        };
+        assert!(!empty_exponent.is_well_formed());
+    }
+
+    #[test]
+    fn names_are_printable_ascii_without_space() {
+        assert!(is_valid_verifier_name(b"torus-google_v2.0"));
+        assert!(!is_valid_verifier_name(b""));
+        assert!(!is_valid_verifier_name(b"has space"));
+        assert!(!is_valid_verifier_name("caf\u{e9}".as_bytes()));
+    }
+
+    #[test]
+    fn a_lowercasing_rule_refuses_upper_case_ids() {
+        let rule = IdClaimRule {
+            claim: IdClaim::Email,
+            lowercase: true,
+        };
+        assert!(rule.is_normalized(b"alice@example.com"));
+        assert!(!rule.is_normalized(b"Alice@example.com"));
+        let keep_case = IdClaimRule {
+            claim: IdClaim::Sub,
+            lowercase: false,
+        };
+        assert!(keep_case.is_normalized(b"AbC123"));
+    }
+}
