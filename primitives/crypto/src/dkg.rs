@@ -9,7 +9,10 @@
 //! checks and publish a [`Complaint`] that names the dealer and the key. A complaint reveals
 //! the ECDH point of that ciphertext with a DLEQ proof, so anyone (the runtime) can decrypt
 //! that one ciphertext and judge with [`verify_complaint`]: the dealer or the complainer is
-//! the culprit. The qualified set is every dealer with a well-formed dealing and no upheld
+//! the culprit. Every ciphertext carries a Schnorr proof of knowledge of its ephemeral key,
+//! bound to (session, dealer, recipient) and checked by [`check_dealing`]: otherwise a
+//! malicious dealer could reuse an honest ciphertext's ephemeral key `E` and use the
+//! recipient's complaint as an oracle for `sk·E`, publishing honest shares. The qualified set is every dealer with a well-formed dealing and no upheld
 //! complaint ([`qualified_dealers`]); at least the dealer committee's threshold must remain.
 //!
 //! | [`SessionKind`] | dealer `d` shares | constant term on the wire | new share of `j` |
@@ -320,6 +323,11 @@ pub struct Dealing {
     pub commitments: Vec<UncompressedPointBytes>,
     /// `ciphertexts[j − 1]` encrypts recipient `j`'s `B` shares (32 bytes each, key order).
     pub ciphertexts: Vec<Ciphertext>,
+    /// `ephemeral_proofs[j − 1]` proves knowledge of the ephemeral secret key of
+    /// `ciphertexts[j − 1]`, bound to (session, dealer, recipient). Without it a malicious
+    /// dealer could reuse an honest ciphertext's ephemeral key with a bogus body and make the
+    /// recipient reveal `sk·E` (and so the honest plaintext) in a complaint.
+    pub ephemeral_proofs: Vec<DleqProof>,
 }
 
 /// A dealing whose structure has been checked, with decoded commitment points.
@@ -356,11 +364,24 @@ pub fn check_dealing(config: &SessionConfig, dealing: &Dealing) -> Result<Checke
     if dealing.ciphertexts.len() != usize::from(config.recipients.size()) {
         return Err(fault(DealingFault::CiphertextCount));
     }
+    if dealing.ephemeral_proofs.len() != dealing.ciphertexts.len() {
+        return Err(fault(DealingFault::EphemeralProof));
+    }
     let expected_len = ecies::ciphertext_len(config.plaintext_len());
-    for ct in &dealing.ciphertexts {
-        if ct.ciphertext.len() != expected_len || ct.validate().is_err() {
+    for (j, (ct, proof)) in dealing
+        .ciphertexts
+        .iter()
+        .zip(&dealing.ephemeral_proofs)
+        .enumerate()
+    {
+        if ct.ciphertext.len() != expected_len {
             return Err(fault(DealingFault::Ciphertext));
         }
+        let e = ct
+            .ephemeral_point()
+            .map_err(|_| fault(DealingFault::Ciphertext))?;
+        let context = ephemeral_context(config, dealer, j as Index + 1);
+        dleq::verify_dlog(&e, proof, &context).map_err(|_| fault(DealingFault::EphemeralProof))?;
     }
     let points = dealing
         .commitments
@@ -431,16 +452,39 @@ pub fn deal(
         .iter()
         .map(affine_to_uncompressed)
         .collect::<Result<Vec<_>>>()?;
-    let ciphertexts = plaintexts
-        .iter()
-        .enumerate()
-        .map(|(j, pt)| ecies::encrypt(config.recipients.key(j as Index + 1)?, pt, rng))
-        .collect::<Result<Vec<_>>>()?;
+    let mut ciphertexts = Vec::with_capacity(n);
+    let mut ephemeral_proofs = Vec::with_capacity(n);
+    for (j, pt) in plaintexts.iter().enumerate() {
+        let (ct, proof) = encrypt_for_recipient(config, dealer, j as Index + 1, pt, rng)?;
+        ciphertexts.push(ct);
+        ephemeral_proofs.push(proof);
+    }
     Ok(Dealing {
         dealer,
         commitments,
         ciphertexts,
+        ephemeral_proofs,
     })
+}
+
+/// Encrypt `plaintext` to recipient `recipient` as dealer `dealer` would, with the proof of
+/// knowledge of the ephemeral key that [`check_dealing`] requires. [`deal`] uses it; it is
+/// public so that tests (and tools) can build dealings with chosen contents.
+pub fn encrypt_for_recipient(
+    config: &SessionConfig,
+    dealer: Index,
+    recipient: Index,
+    plaintext: &[u8],
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<(Ciphertext, DleqProof)> {
+    let key = config.recipients.key(recipient)?;
+    let ephemeral = EncryptionSecretKey::random(rng);
+    let mut iv = [0u8; ecies::IV_LEN];
+    rng.fill_bytes(&mut iv);
+    let ct = ecies::encrypt_with(key, plaintext, &ephemeral, iv)?;
+    let context = ephemeral_context(config, dealer, recipient);
+    let proof = dleq::prove_dlog(ephemeral.scalar(), &context, rng)?;
+    Ok((ct, proof))
 }
 
 /// A recipient's complaint against a dealer: reveals the ECDH point of the recipient's
@@ -467,6 +511,17 @@ pub enum ComplaintVerdict {
     DealerFaulty(Error),
     /// The complaint is false or malformed: the complainer is the culprit.
     ComplainerFaulty(Error),
+}
+
+const EPHEMERAL_TAG: &[u8] = b"torus-crypto/v1/dkg-ephemeral";
+
+fn ephemeral_context(config: &SessionConfig, dealer: Index, recipient: Index) -> Vec<u8> {
+    let mut ctx = Vec::with_capacity(EPHEMERAL_TAG.len() + 32 + 4);
+    ctx.extend_from_slice(EPHEMERAL_TAG);
+    ctx.extend_from_slice(&config.session_id);
+    ctx.extend_from_slice(&dealer.to_be_bytes());
+    ctx.extend_from_slice(&recipient.to_be_bytes());
+    ctx
 }
 
 fn complaint_context(

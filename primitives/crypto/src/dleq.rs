@@ -62,8 +62,12 @@ impl DleqProof {
 }
 
 fn challenge(context: &[u8], points: [&ProjectivePoint; 6]) -> Result<Scalar> {
+    hash_points(DLEQ_TAG, context, &points)
+}
+
+fn hash_points(tag: &[u8], context: &[u8], points: &[&ProjectivePoint]) -> Result<Scalar> {
     let mut h = Sha512::new();
-    h.update(DLEQ_TAG);
+    h.update(tag);
     h.update((context.len() as u64).to_be_bytes());
     h.update(context);
     for p in points {
@@ -109,6 +113,45 @@ pub fn verify(
         return Err(Error::InvalidProof);
     }
     let expected = challenge(context, [&ProjectivePoint::GENERATOR, p, e, s, &a1, &a2])
+        .map_err(|_| Error::InvalidProof)?;
+    if expected == c {
+        Ok(())
+    } else {
+        Err(Error::InvalidProof)
+    }
+}
+
+const DLOG_TAG: &[u8] = b"torus-crypto/v1/dlog";
+
+/// Schnorr proof of knowledge of `x` with `P = x·G`, bound to `context` (same `(c, z)`
+/// encoding as [`DleqProof`]). A dealing proves it knows the ephemeral key of each ECIES
+/// ciphertext, so nobody can post (a variant of) someone else's ciphertext and make its
+/// recipient reveal the ECDH point in a complaint.
+pub fn prove_dlog(
+    x: &Scalar,
+    context: &[u8],
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<DleqProof> {
+    let p = ProjectivePoint::mul_by_generator(x);
+    let k = random_nonzero(rng);
+    let r = ProjectivePoint::mul_by_generator(&k);
+    let c = hash_points(DLOG_TAG, context, &[&ProjectivePoint::GENERATOR, &p, &r])?;
+    let z = k + c * x;
+    Ok(DleqProof {
+        challenge: scalar_to_bytes(&c),
+        response: scalar_to_bytes(&z),
+    })
+}
+
+/// Verify a Schnorr proof of knowledge of `log_G P`.
+pub fn verify_dlog(p: &ProjectivePoint, proof: &DleqProof, context: &[u8]) -> Result<()> {
+    let c = scalar_from_bytes(&proof.challenge).map_err(|_| Error::InvalidProof)?;
+    let z = scalar_from_bytes(&proof.response).map_err(|_| Error::InvalidProof)?;
+    let r = ProjectivePoint::mul_by_generator(&z) - p * &c;
+    if r == ProjectivePoint::IDENTITY {
+        return Err(Error::InvalidProof);
+    }
+    let expected = hash_points(DLOG_TAG, context, &[&ProjectivePoint::GENERATOR, p, &r])
         .map_err(|_| Error::InvalidProof)?;
     if expected == c {
         Ok(())

@@ -18,6 +18,9 @@ pub enum DealingFault {
     Ciphertext,
     /// The dealer index is not a member of the dealer committee.
     UnknownDealer,
+    /// The number of ephemeral-key proofs is not the number of recipients, or one does not
+    /// verify (the ciphertext may be copied from someone else).
+    EphemeralProof,
 }
 
 /// Errors of `torus-crypto`.

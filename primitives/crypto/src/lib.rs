@@ -34,7 +34,14 @@
 //!   commitments), so neither can change a public key.
 //! - **Complaints** reveal the ECDH point of one ciphertext with a DLEQ proof bound to the
 //!   session id, dealer, complainer and key; [`dkg::verify_complaint`] decides, with no
-//!   secret, whether the dealer or the complainer is at fault.
+//!   secret, whether the dealer or the complainer is at fault. Each dealing ciphertext
+//!   carries a proof of knowledge of its ephemeral key, so a complaint never reveals the ECDH
+//!   point of a ciphertext that someone other than the accused dealer made. The recipients'
+//!   DKG encryption keys should be dedicated to the DKG.
+//! - **Dealing commitments are uncompressed** (65 bytes): decoding thousands of compressed
+//!   points per session (one square root each) cost more than the whole batched check.
+//! - **Authentication** of dealings and complaints (who posted them) is the chain's job:
+//!   these types carry indexes, not signatures.
 //! - **Secrets** (`SecretShare`, `SecretPolynomial`, `KeyShares`, `HtssShare`,
 //!   `EncryptionSecretKey`, decrypted plaintexts) zeroize on drop and print `<redacted>`.
 //! - **Randomness** is always passed in (`rng: &mut (impl RngCore + CryptoRng)`).

@@ -123,7 +123,14 @@ fn check_outputs(outputs: &[SessionOutput], t: u16, batch: u32) {
 
 /// A copy of `dealing` where recipient `j`'s share of key `b` is off by one (re-encrypted
 /// properly, so only the commitment check catches it).
-fn corrupt_share(dealing: &Dealing, net: &Net, j: u16, b: usize, r: &mut ChaCha20Rng) -> Dealing {
+fn corrupt_share(
+    config: &SessionConfig,
+    dealing: &Dealing,
+    net: &Net,
+    j: u16,
+    b: usize,
+    r: &mut ChaCha20Rng,
+) -> Dealing {
     let mut out = dealing.clone();
     let key = &net.keys[usize::from(j) - 1];
     let mut pt = ecies::decrypt(key, &dealing.ciphertexts[usize::from(j) - 1])
@@ -132,7 +139,9 @@ fn corrupt_share(dealing: &Dealing, net: &Net, j: u16, b: usize, r: &mut ChaCha2
     let s =
         torus_crypto::encoding::scalar_from_bytes(&pt[b * 32..(b + 1) * 32]).unwrap() + Scalar::ONE;
     pt[b * 32..(b + 1) * 32].copy_from_slice(&s.to_bytes());
-    out.ciphertexts[usize::from(j) - 1] = ecies::encrypt(&key.public_key(), &pt, r).unwrap();
+    let (ct, proof) = dkg::encrypt_for_recipient(config, dealing.dealer, j, &pt, r).unwrap();
+    out.ciphertexts[usize::from(j) - 1] = ct;
+    out.ephemeral_proofs[usize::from(j) - 1] = proof;
     out
 }
 
@@ -164,7 +173,7 @@ fn bad_share_leads_to_upheld_complaint_and_disqualification() {
     let mut dealings: Vec<Dealing> = (1..=5)
         .map(|d| dkg::deal(&config, d, None, &mut r).unwrap())
         .collect();
-    dealings[3] = corrupt_share(&dealings[3], &net, 2, 4, &mut r);
+    dealings[3] = corrupt_share(&config, &dealings[3], &net, 2, 4, &mut r);
     let (outputs, complaints) = run_receivers(&config, &net, &dealings, None, &mut r);
     assert_eq!(complaints.len(), 1);
     let c = &complaints[0];
@@ -374,6 +383,59 @@ fn malformed_dealings_are_public_faults() {
     );
 }
 
+/// A malicious dealer reuses an honest dealer's ciphertext (or just its ephemeral key with a
+/// bogus body) hoping the recipient complains and reveals `sk·E`. The ephemeral-key proof is
+/// bound to (session, dealer, recipient), so the dealing is publicly malformed instead: the
+/// recipient never decrypts it and never complains.
+#[test]
+fn copied_ciphertexts_are_malformed_and_never_complained_about() {
+    let mut r = rng(13);
+    let net = net(3, 2, &mut r);
+    let config = SessionConfig::new(
+        [13; 32],
+        2,
+        net.committee.clone(),
+        net.committee.clone(),
+        SessionKind::Fresh,
+    )
+    .unwrap();
+    let honest = dkg::deal(&config, 1, None, &mut r).unwrap();
+    let mut thief = dkg::deal(&config, 2, None, &mut r).unwrap();
+    thief.ciphertexts[2] = honest.ciphertexts[2].clone();
+    thief.ephemeral_proofs[2] = honest.ephemeral_proofs[2];
+    assert_eq!(
+        check_dealing(&config, &thief).map(|_| ()),
+        Err(Error::MalformedDealing {
+            dealer: 2,
+            fault: DealingFault::EphemeralProof
+        })
+    );
+    let mut thief2 = dkg::deal(&config, 2, None, &mut r).unwrap();
+    thief2.ciphertexts[2].ephemeral_public_key = honest.ciphertexts[2].ephemeral_public_key;
+    assert_eq!(
+        check_dealing(&config, &thief2).map(|_| ()),
+        Err(Error::MalformedDealing {
+            dealer: 2,
+            fault: DealingFault::EphemeralProof
+        })
+    );
+    let d3 = dkg::deal(&config, 3, None, &mut r).unwrap();
+    let rec = Receiver::new(config.clone(), 3, net.keys[2].clone(), None).unwrap();
+    let (state, complaints) = rec.receive(&[honest, thief, d3], &mut r).unwrap();
+    assert!(complaints.is_empty());
+    assert_eq!(state.verified_dealers(), vec![1, 3]);
+    // Missing proofs.
+    let mut d = dkg::deal(&config, 1, None, &mut r).unwrap();
+    d.ephemeral_proofs.pop();
+    assert_eq!(
+        check_dealing(&config, &d).map(|_| ()),
+        Err(Error::MalformedDealing {
+            dealer: 1,
+            fault: DealingFault::EphemeralProof
+        })
+    );
+}
+
 #[test]
 fn finalize_refuses_bad_qualified_sets() {
     let mut r = rng(6);
@@ -389,7 +451,7 @@ fn finalize_refuses_bad_qualified_sets() {
     let mut dealings: Vec<Dealing> = (1..=4)
         .map(|d| dkg::deal(&config, d, None, &mut r).unwrap())
         .collect();
-    dealings[1] = corrupt_share(&dealings[1], &net, 1, 0, &mut r);
+    dealings[1] = corrupt_share(&config, &dealings[1], &net, 1, 0, &mut r);
     let rec = Receiver::new(config.clone(), 1, net.keys[0].clone(), None).unwrap();
     let (state, complaints) = rec.receive(&dealings, &mut r).unwrap();
     assert_eq!(complaints.len(), 1);
@@ -614,7 +676,7 @@ proptest! {
         let net = net(5, 3, &mut r);
         let config = SessionConfig::new([12; 32], 20, net.committee.clone(), net.committee.clone(), SessionKind::Fresh).unwrap();
         let mut dealings: Vec<Dealing> = (1..=5).map(|d| dkg::deal(&config, d, None, &mut r).unwrap()).collect();
-        dealings[usize::from(dealer) - 1] = corrupt_share(&dealings[usize::from(dealer) - 1], &net, j, key, &mut r);
+        dealings[usize::from(dealer) - 1] = corrupt_share(&config, &dealings[usize::from(dealer) - 1], &net, j, key, &mut r);
         let rec = Receiver::new(config.clone(), j, net.keys[usize::from(j) - 1].clone(), None).unwrap();
         let (state, complaints) = rec.receive(&dealings, &mut r).unwrap();
         prop_assert_eq!(complaints.len(), 1);
