@@ -60,6 +60,11 @@ fn bench_dkg(c: &mut Criterion) {
         "check_dealing (public structure + point decoding, one dealing)",
         |b| b.iter(|| dkg::check_dealing(&config, &dealings[0]).unwrap()),
     );
+    let complaint = dkg::complain(&config, 2, &keys[1], &dealings[0], 999, &mut rng).unwrap();
+    group.bench_function(
+        "verify_complaint (runtime side, incl. check_dealing)",
+        |b| b.iter(|| dkg::verify_complaint(&config, &dealings[0], &complaint).unwrap()),
+    );
     group.finish();
 
     // Naive per-key verification for comparison (t + 1 scalar multiplications per share).

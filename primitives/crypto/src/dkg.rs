@@ -686,8 +686,10 @@ pub struct Qualification {
     pub faults: Vec<Error>,
 }
 
-/// Compute the qualified set from all dealings and complaints posted in a session: dealers
-/// with a well-formed dealing (first one counts; a second is a fault) and no upheld complaint.
+/// Compute the qualified set from all dealings and complaints posted in a session, in posting
+/// order: dealers whose *first* dealing is well-formed (any later one is a
+/// [`Error::DuplicateDealing`] fault and ignored, as [`Receiver::receive`] does) and against
+/// whom no complaint is upheld.
 pub fn qualified_dealers(
     config: &SessionConfig,
     dealings: &[Dealing],
@@ -695,11 +697,13 @@ pub fn qualified_dealers(
 ) -> Qualification {
     let mut faults = Vec::new();
     let mut good: Vec<&Dealing> = Vec::new();
+    let mut seen: Vec<Index> = Vec::new();
     for d in dealings {
-        if good.iter().any(|g| g.dealer == d.dealer) {
+        if seen.contains(&d.dealer) {
             faults.push(Error::DuplicateDealing { dealer: d.dealer });
             continue;
         }
+        seen.push(d.dealer);
         match check_dealing(config, d) {
             Ok(_) => good.push(d),
             Err(e) => faults.push(e),

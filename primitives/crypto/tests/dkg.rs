@@ -369,7 +369,9 @@ fn malformed_dealings_are_public_faults() {
     let d2 = dkg::deal(&config, 2, None, &mut r).unwrap();
     let mut bad = dkg::deal(&config, 3, None, &mut r).unwrap();
     bad.commitments.pop();
-    let q = qualified_dealers(&config, &[good.clone(), good, d2, bad], &[]);
+    let d3 = dkg::deal(&config, 3, None, &mut r).unwrap();
+    let q = qualified_dealers(&config, &[good.clone(), good, d2, bad, d3], &[]);
+    // Dealer 3's first dealing is malformed: its later, well-formed one does not count.
     assert_eq!(q.qualified, vec![1, 2]);
     assert_eq!(
         q.faults,
@@ -378,7 +380,8 @@ fn malformed_dealings_are_public_faults() {
             Error::MalformedDealing {
                 dealer: 3,
                 fault: DealingFault::CommitmentCount
-            }
+            },
+            Error::DuplicateDealing { dealer: 3 },
         ]
     );
 }
