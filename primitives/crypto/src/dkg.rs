@@ -218,6 +218,16 @@ impl SessionConfig {
         self.batch_size as usize * SCALAR_LEN
     }
 
+    /// Size in bytes of one well-formed dealing's payload (commitments, ciphertexts in the
+    /// [`Ciphertext::to_bytes`] layout, proofs), without the dealer index and any container
+    /// framing: what the runtime should bound a dealing extrinsic by.
+    pub fn dealing_len(&self) -> usize {
+        let points = self.batch_size as usize * self.points_per_key() * 65;
+        let per_recipient =
+            ecies::OVERHEAD + ecies::ciphertext_len(self.plaintext_len()) + dleq::PROOF_LEN;
+        points + usize::from(self.recipients.size()) * per_recipient
+    }
+
     /// Minimum size of the qualified set: the dealer committee's threshold (at least one
     /// honest dealer for fresh keys and refresh; enough old shares to interpolate for reshare).
     pub fn min_qualified(&self) -> usize {

@@ -27,6 +27,12 @@ pub fn check_threshold(t: Index, n: Index) -> Result<()> {
     Ok(())
 }
 
+/// The threshold the Torus client (`@toruslabs/torus.js`) reconstructs DirectAuth keys with:
+/// `⌊n/2⌋ + 1` shares of `n`.
+pub fn torus_client_threshold(n: Index) -> Index {
+    n / 2 + 1
+}
+
 /// A draw of a uniformly random non-zero scalar.
 pub fn random_nonzero(rng: &mut (impl RngCore + CryptoRng)) -> Scalar {
     loop {

@@ -156,6 +156,29 @@ fn fresh_batch_dkg_5_of_3() {
         outputs[0].commitments[1].public_key()
     );
     assert!(format!("{:?}", outputs[0].shares).contains("<redacted>"));
+    assert_eq!(vss::torus_client_threshold(5), 3);
+}
+
+#[test]
+fn dealing_len_matches_the_encoding() {
+    let mut r = rng(14);
+    let net = net(5, 3, &mut r);
+    let config = SessionConfig::new(
+        [14; 32],
+        7,
+        net.committee.clone(),
+        net.committee.clone(),
+        SessionKind::Fresh,
+    )
+    .unwrap();
+    let d = dkg::deal(&config, 1, None, &mut r).unwrap();
+    let len = d.commitments.len() * 65
+        + d.ciphertexts
+            .iter()
+            .map(|c| c.to_bytes().len())
+            .sum::<usize>()
+        + d.ephemeral_proofs.len() * 64;
+    assert_eq!(config.dealing_len(), len);
 }
 
 #[test]
