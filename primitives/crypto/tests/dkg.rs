@@ -715,3 +715,52 @@ proptest! {
         prop_assert_eq!(state.verified_dealers().len(), 4);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10))]
+
+    /// Several misbehaving dealers (bad shares to random recipients, undecryptable ciphertexts)
+    /// and a false complainer: every honest recipient ends with the same qualified set (all
+    /// dealers but the bad ones) and the same keys, and the false complaint blames its author.
+    #[test]
+    fn honest_parties_agree_despite_several_faults(
+        seed in any::<u64>(), n in 3u16..7, bad_mask in any::<u8>(), targets in proptest::collection::vec((1u16..7, 0usize..3, any::<bool>()), 6),
+        liar in 1u16..7,
+    ) {
+        let t = n / 2 + 1;
+        let batch = 3u32;
+        let mut r = rng(seed);
+        let net = net(n, t, &mut r);
+        let config = SessionConfig::new([15; 32], batch, net.committee.clone(), net.committee.clone(), SessionKind::Fresh).unwrap();
+        let mut dealings: Vec<Dealing> = (1..=n).map(|d| dkg::deal(&config, d, None, &mut r).unwrap()).collect();
+        // At most n − t bad dealers, so that at least t remain qualified.
+        let bad: Vec<u16> = (1..=n).filter(|d| bad_mask >> (d - 1) & 1 == 1).take(usize::from(n - t)).collect();
+        for &d in &bad {
+            let (j, key, undecryptable) = targets[usize::from(d) - 1];
+            let j = 1 + (j - 1) % n;
+            let idx = usize::from(d) - 1;
+            if undecryptable {
+                dealings[idx].ciphertexts[usize::from(j) - 1].mac[0] ^= 1;
+            } else {
+                dealings[idx] = corrupt_share(&config, &dealings[idx], &net, j, key, &mut r);
+            }
+        }
+        let (outputs, mut complaints) = run_receivers(&config, &net, &dealings, None, &mut r);
+        prop_assert_eq!(complaints.len(), bad.len());
+        let expected: Vec<u16> = (1..=n).filter(|d| !bad.contains(d)).collect();
+        prop_assert_eq!(&outputs[0].qualified, &expected);
+        check_outputs(&outputs, t, batch);
+        // A false complaint against an honest dealer changes nothing but blames the liar.
+        let liar = 1 + (liar - 1) % n;
+        let honest = expected[0];
+        let lie = dkg::complain(&config, liar, &net.keys[usize::from(liar) - 1], &dealings[usize::from(honest) - 1], 0, &mut r).unwrap();
+        complaints.push(lie);
+        let q = qualified_dealers(&config, &dealings, &complaints);
+        prop_assert_eq!(&q.qualified, &expected);
+        let blamed = q.faults.contains(&Error::FalseComplaint {
+            complainer: liar,
+            dealer: honest,
+        });
+        prop_assert!(blamed);
+    }
+}
