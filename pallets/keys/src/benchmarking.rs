@@ -34,25 +34,15 @@ fn longest_user() -> VerifierId {
 }
 
 /// A validator's account, a DirectAuth verifier and one key in the buffer.
-///
-/// The runtime must provide, through [`BenchmarkHelper`], a registered DirectAuth verifier and
-/// a validator account; the mock does so statically.
-fn setup<T: Config + BenchmarkHelper<T::AccountId>>(
-) -> Result<(T::AccountId, VerifierName), BenchmarkError> {
-    let (validator, verifier) = T::assigner_and_verifier();
+fn setup<T: Config>() -> Result<(T::AccountId, VerifierName), BenchmarkError> {
+    let validator = T::BenchmarkHelper::assigner();
+    let verifier = T::BenchmarkHelper::verifier();
     Keys::<T>::insert_generated_keys(0, batch::<T>(0, 1))
         .map_err(|_| BenchmarkError::Stop("the benchmark buffer could not be filled"))?;
     Ok((validator, verifier))
 }
 
-/// What the benchmarks need from the runtime that this pallet cannot create itself.
-pub trait BenchmarkHelper<AccountId> {
-    /// An account in `Assigners`, and the name of a registered DirectAuth verifier (with
-    /// case-keeping ids, so that any id is accepted).
-    fn assigner_and_verifier() -> (AccountId, VerifierName);
-}
-
-#[benchmarks(where T: BenchmarkHelper<T::AccountId>)]
+#[benchmarks]
 mod benchmarks {
     use super::*;
 

@@ -111,6 +111,10 @@ pub mod pallet {
 
         /// Weight information for the calls and public functions of this pallet.
         type WeightInfo: WeightInfo;
+
+        /// Creates what the benchmarks need and this pallet cannot: an assigner and a verifier.
+        #[cfg(feature = "runtime-benchmarks")]
+        type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
     }
 
     /// Every generated key, assigned or not, by id.
@@ -239,6 +243,16 @@ pub mod pallet {
             })
         }
     }
+}
+
+/// What the benchmarks need from the runtime that this pallet cannot create itself.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+    /// Makes [`Config::Assigners`] contain an account, and returns it.
+    fn assigner() -> AccountId;
+    /// Registers a [`KeyType::DirectAuth`] verifier whose ids keep their case, and returns its
+    /// name.
+    fn verifier() -> VerifierName;
 }
 
 /// The outcome of a successful assignment.

@@ -34,6 +34,21 @@ impl pallet_keys::Config for Test {
     type Assigners = Validators;
     type MaxBatchSize = ConstU32<MAX_BATCH_SIZE>;
     type WeightInfo = ();
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = MockBenchmarkHelper;
+}
+
+/// The benchmarks use [`VALIDATOR`] and [`DISCORD`], which the mock provides statically.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_keys::BenchmarkHelper<u64> for MockBenchmarkHelper {
+    fn assigner() -> u64 {
+        VALIDATOR
+    }
+    fn verifier() -> VerifierName {
+        VerifierName::truncate_from(DISCORD.as_bytes().to_vec())
+    }
 }
 
 /// A validator's account.

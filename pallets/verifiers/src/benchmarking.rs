@@ -21,8 +21,9 @@ use torus_primitives::{
 fn filled<S: Get<u32>>(len: u32, fill: u8, tag: u32) -> BoundedVec<u8, S> {
     let mut bytes = alloc::vec![fill; len as usize];
     let tail = tag.to_be_bytes();
-    let start = bytes.len().saturating_sub(tail.len());
-    bytes[start..].copy_from_slice(&tail[..bytes.len() - start]);
+    let len = bytes.len();
+    let start = len.saturating_sub(tail.len());
+    bytes[start..].copy_from_slice(&tail[tail.len() - (len - start)..]);
     BoundedVec::truncate_from(bytes)
 }
 
@@ -62,8 +63,9 @@ fn largest_config(keys: u32) -> VerifierConfig {
     }
 }
 
+/// The longest valid name (names are printable ASCII, so it carries no binary tag).
 fn longest_name() -> VerifierName {
-    filled(MAX_VERIFIER_NAME_LEN, b'n', 0)
+    BoundedVec::truncate_from(alloc::vec![b'n'; MAX_VERIFIER_NAME_LEN as usize])
 }
 
 /// An account that can afford a few deposits.

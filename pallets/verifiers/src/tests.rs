@@ -81,6 +81,9 @@ fn held(who: u64) -> u64 {
     Balances::balance_on_hold(&HoldReason::VerifierDeposit.into(), &who)
 }
 
+/// A change that makes a configuration invalid.
+type Spoil = fn(&mut VerifierConfig);
+
 // --- register ---
 
 #[test]
@@ -132,7 +135,7 @@ fn register_refuses_empty_and_non_printable_names() {
 #[test]
 fn register_names_each_configuration_defect() {
     new_test_ext().execute_with(|| {
-        let cases: Vec<(fn(&mut VerifierConfig), Error<Test>)> = vec![
+        let cases: Vec<(Spoil, Error<Test>)> = vec![
             (|c| c.issuer = bounded(b""), Error::<Test>::EmptyIssuer),
             (
                 |c| c.audiences = BoundedVec::new(),

@@ -27,7 +27,7 @@ pub mod traits;
 pub mod verifier;
 
 pub use keys::{AssignedKey, BatchId, BatchRecord, GeneratedKey, KeyId, KeyRecord, PublicKey};
-pub use runtime_api::{KeysApi, VerifiersApi};
+pub use runtime_api::*;
 pub use traits::{VerifierInspect, VerifierPolicy};
 pub use verifier::{
     Audience, EcCurve, IdClaim, IdClaimRule, Issuer, Jwk, JwkAlg, JwkKeyId, JwkParams, Jwks,
