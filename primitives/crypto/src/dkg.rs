@@ -30,6 +30,33 @@
 //! state and complaints to post) → [`ReceivedShares::finalize`] (consumes the state, takes the
 //! qualified set agreed on chain). Sending is the caller's job.
 //!
+//! ```
+//! use rand::SeedableRng;
+//! use torus_crypto::{dkg::{self, Committee, Receiver, SessionConfig, SessionKind}, ecies::EncryptionSecretKey};
+//! # fn main() -> Result<(), torus_crypto::Error> {
+//! let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+//! // Three members, threshold 2, a batch of 4 keys.
+//! let keys: Vec<EncryptionSecretKey> = (0..3).map(|_| EncryptionSecretKey::random(&mut rng)).collect();
+//! let committee = Committee::new(2, keys.iter().map(|k| k.public_key()).collect())?;
+//! let config = SessionConfig::new([0; 32], 4, committee.clone(), committee, SessionKind::Fresh)?;
+//! // Round 1: every member deals (and posts its dealing on chain).
+//! let dealings = (1..=3).map(|i| dkg::deal(&config, i, None, &mut rng)).collect::<Result<Vec<_>, _>>()?;
+//! // Round 2: every member verifies everything and posts complaints (none here).
+//! let mut states = Vec::new();
+//! for (i, key) in keys.iter().enumerate() {
+//!     let (state, complaints) = Receiver::new(config.clone(), i as u16 + 1, key.clone(), None)?.receive(&dealings, &mut rng)?;
+//!     assert!(complaints.is_empty());
+//!     states.push(state);
+//! }
+//! // The chain (and every node) computes the qualified set; members finish with it.
+//! let q = dkg::qualified_dealers(&config, &dealings, &[]);
+//! let outputs = states.into_iter().map(|s| s.finalize(&q.qualified)).collect::<Result<Vec<_>, _>>()?;
+//! // Same public keys everywhere, and they are what the runtime records.
+//! assert_eq!(outputs[0].commitments, dkg::group_commitments(&config, &dealings, &q.qualified)?);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Security notes (decisions recorded here): the dealing uses Feldman commitments, as the DKG
 //! of FROST/RFC 9591 does, not GJKR's Pedersen-then-Feldman two-phase protocol; a rushing
 //! adversary can bias the distribution of the public keys (Gennaro et al. 2007) but not learn
