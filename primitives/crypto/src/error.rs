@@ -96,6 +96,9 @@ pub enum Error {
     InvalidConfig,
 
     // ---- VSS ------------------------------------------------------------------------------
+    /// No `t`-subset of the shares interpolates to the expected public key.
+    #[error("no subset of the shares matches the public key")]
+    NoMatchingSubset,
     /// A share does not match the public commitments.
     #[error("share of participant {index} does not match the commitments")]
     InvalidShare {

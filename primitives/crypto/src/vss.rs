@@ -324,6 +324,51 @@ pub fn reconstruct(shares: &[SecretShare], t: Index) -> Result<Scalar> {
     interpolate(&shares[..t], &Scalar::ZERO)
 }
 
+/// How many `t`-subsets [`reconstruct_matching`] tries at most.
+pub const MAX_SUBSETS: usize = 4096;
+
+/// Reconstruct as the Torus client does: try every `t`-subset of `shares` in lexicographic
+/// order and return the first secret `k` with `k·G == public_key` (so up to `n − t` wrong
+/// shares are tolerated). [`Error::NoMatchingSubset`] if none matches within [`MAX_SUBSETS`].
+pub fn reconstruct_matching(
+    shares: &[SecretShare],
+    t: Index,
+    public_key: &ProjectivePoint,
+) -> Result<Scalar> {
+    let k = usize::from(t);
+    if k == 0 {
+        return Err(Error::InvalidThreshold {
+            t,
+            n: shares.len() as Index,
+        });
+    }
+    if shares.len() < k {
+        return Err(Error::NotEnoughShares {
+            needed: k,
+            got: shares.len(),
+        });
+    }
+    check_distinct_nonzero(shares.iter().map(|s| s.index))?;
+    let mut pick: Vec<usize> = (0..k).collect();
+    for _ in 0..MAX_SUBSETS {
+        let subset: Vec<SecretShare> = pick.iter().map(|&i| shares[i].clone()).collect();
+        let candidate = interpolate(&subset, &Scalar::ZERO)?;
+        if ProjectivePoint::mul_by_generator(&candidate) == *public_key {
+            return Ok(candidate);
+        }
+        // Next combination of `k` positions below `shares.len()`.
+        let n = shares.len();
+        let Some(i) = (0..k).rev().find(|&i| pick[i] < n - k + i) else {
+            break;
+        };
+        pick[i] += 1;
+        for j in i + 1..k {
+            pick[j] = pick[j - 1] + 1;
+        }
+    }
+    Err(Error::NoMatchingSubset)
+}
+
 /// Interpolate public points `(x_i, P_i)` at `at` ("in the exponent").
 pub fn interpolate_points(
     points: &[(Index, ProjectivePoint)],

@@ -195,6 +195,30 @@ fn lagrange_interpolation_at_any_point_recovers_the_polynomial() {
     );
 }
 
+#[test]
+fn reconstruct_matching_skips_wrong_shares_like_the_torus_client() {
+    let mut r = rng(5);
+    let secret = Scalar::random(&mut r);
+    let (c, mut shares) = vss::deal(secret, 3, 5, &mut r).unwrap();
+    // Random errors (errors like "+1 everywhere" can fit a polynomial vanishing at 0).
+    shares[0].value += Scalar::random(&mut r);
+    shares[3].value += Scalar::random(&mut r);
+    // 2 of 5 wrong: the only good subset {2, 3, 5} is found.
+    assert_eq!(
+        vss::reconstruct_matching(&shares, 3, &c.public_key()).unwrap(),
+        secret
+    );
+    shares[1].value += Scalar::ONE;
+    assert_eq!(
+        vss::reconstruct_matching(&shares, 3, &c.public_key()),
+        Err(Error::NoMatchingSubset)
+    );
+    assert_eq!(
+        vss::reconstruct_matching(&shares[..2], 3, &c.public_key()),
+        Err(Error::NotEnoughShares { needed: 3, got: 2 })
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
