@@ -197,6 +197,21 @@ pub mod pallet {
         KeyIdOverflow,
     }
 
+    #[pallet::extra_constants]
+    impl<T: Config> Pallet<T> {
+        /// Maximum length in bytes of a verifier name.
+        #[pallet::constant_name(MaxVerifierNameLen)]
+        fn max_verifier_name_len() -> u32 {
+            torus_primitives::limits::MAX_VERIFIER_NAME_LEN
+        }
+
+        /// Maximum length in bytes of a user's id under a verifier.
+        #[pallet::constant_name(MaxVerifierIdLen)]
+        fn max_verifier_id_len() -> u32 {
+            torus_primitives::limits::MAX_VERIFIER_ID_LEN
+        }
+    }
+
     #[pallet::hooks]
     impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
         fn integrity_test() {

@@ -14,7 +14,7 @@
 //! registered it, its *owner*. Its [`VerifierConfig`] says which tokens are valid: the issuer
 //! (`iss`), the accepted audiences (`aud`), the JWKS (RSA and EC P-256/secp256k1 keys, each with
 //! its `kid` and `alg`), the claim that is the user's id (`sub`, `email` or a named claim,
-//! optionally lower-cased), the maximum token age, and the [`KeyType`] a login gets. Every node
+//! optionally lower-cased), the maximum token age, and the [`KeyType`](torus_primitives::KeyType) a login gets. Every node
 //! reads the verifier through [`VerifiersApi`](torus_primitives::VerifiersApi) and checks each
 //! login's JWT against it; `pallet-keys` asks it, through [`VerifierInspect`], whether a
 //! verifier exists before it assigns a key.

@@ -1,7 +1,7 @@
 //! Bounds on every variable-length field of the shared types.
 //!
 //! Each bound is a `u32` constant (exposed by the pallets as metadata constants) and a matching
-//! [`ConstU32`] type used as the bound of a [`BoundedVec`](sp_runtime::BoundedVec).
+//! [`ConstU32`] type used as the bound of a [`BoundedVec`](polkadot_sdk::sp_runtime::BoundedVec).
 
 use polkadot_sdk::sp_core::ConstU32;
 
