@@ -1,0 +1,227 @@
+//! `pallet-keys` wired to `pallet-verifiers` as the runtime wires them: verifiers registered
+//! through their pallet decide where keys may be assigned.
+
+use pallet_keys::Error as KeysError;
+use pallet_verifiers::Error as VerifiersError;
+use polkadot_sdk::{
+    frame_support::{
+        assert_noop, assert_ok, derive_impl, parameter_types, traits::Contains, BoundedVec,
+    },
+    frame_system, pallet_balances,
+    sp_core::ConstU32,
+    sp_runtime::BuildStorage,
+};
+use torus_primitives::{
+    GeneratedKey, IdClaim, IdClaimRule, Jwk, JwkAlg, JwkParams, KeyType, PublicKey, VerifierConfig,
+};
+
+type Block = frame_system::mocking::MockBlock<Runtime>;
+
+polkadot_sdk::frame_support::construct_runtime!(
+    pub enum Runtime {
+        System: frame_system,
+        Balances: pallet_balances,
+        Verifiers: pallet_verifiers,
+        Keys: pallet_keys,
+    }
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Runtime {
+    type Block = Block;
+    type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Runtime {
+    type AccountStore = System;
+}
+
+parameter_types! {
+    pub const VerifierDeposit: u64 = 10;
+}
+
+impl pallet_verifiers::Config for Runtime {
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    type VerifierDeposit = VerifierDeposit;
+    type WeightInfo = ();
+}
+
+/// Account 100 is the only validator.
+pub struct Validators;
+impl Contains<u64> for Validators {
+    fn contains(who: &u64) -> bool {
+        *who == VALIDATOR
+    }
+}
+
+impl pallet_keys::Config for Runtime {
+    type Verifiers = Verifiers;
+    type Assigners = Validators;
+    type MaxBatchSize = ConstU32<4>;
+    type WeightInfo = ();
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = NoBenchmarks;
+}
+
+/// This runtime is not benchmarked.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct NoBenchmarks;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_keys::BenchmarkHelper<u64> for NoBenchmarks {
+    fn assigner() -> u64 {
+        VALIDATOR
+    }
+    fn verifier() -> torus_primitives::VerifierName {
+        BoundedVec::truncate_from(b"google".to_vec())
+    }
+}
+
+const DAPP: u64 = 1;
+const OTHER_DAPP: u64 = 2;
+const VALIDATOR: u64 = 100;
+
+fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+    let mut storage = frame_system::GenesisConfig::<Runtime>::default()
+        .build_storage()
+        .expect("genesis builds");
+    pallet_balances::GenesisConfig::<Runtime> {
+        balances: vec![(DAPP, 100), (OTHER_DAPP, 100)],
+        ..Default::default()
+    }
+    .assimilate_storage(&mut storage)
+    .expect("balances build");
+    let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+    ext.execute_with(|| System::set_block_number(1));
+    ext
+}
+
+fn bounded<S: polkadot_sdk::sp_core::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
+    BoundedVec::try_from(bytes.to_vec()).expect("test value fits")
+}
+
+fn config(key_type: KeyType) -> VerifierConfig {
+    VerifierConfig {
+        issuer: bounded(b"https://accounts.google.com"),
+        audiences: BoundedVec::try_from(vec![bounded(b"client")]).expect("fits"),
+        jwks: BoundedVec::try_from(vec![Jwk {
+            kid: bounded(b"k1"),
+            alg: JwkAlg::RS256,
+            params: JwkParams::Rsa {
+                n: bounded(&[0xc1; 256]),
+                e: bounded(&[1, 0, 1]),
+            },
+        }])
+        .expect("fits"),
+        id_claim: IdClaimRule {
+            claim: IdClaim::Email,
+            lowercase: true,
+        },
+        max_token_age_secs: 300,
+        key_type,
+    }
+}
+
+fn assign(
+    verifier: &str,
+    id: &str,
+) -> polkadot_sdk::frame_support::dispatch::DispatchResultWithPostInfo {
+    Keys::assign(
+        RuntimeOrigin::signed(VALIDATOR),
+        bounded(verifier.as_bytes()),
+        bounded(id.as_bytes()),
+    )
+}
+
+/// Four keys, ids 0..4, in batch 1.
+fn fill_buffer() {
+    let keys = (0..4u8)
+        .map(|i| {
+            let mut public_key = [i; 33];
+            public_key[0] = 0x02;
+            GeneratedKey {
+                public_key: PublicKey(public_key),
+                commitments_hash: [i; 32],
+            }
+        })
+        .collect::<Vec<_>>();
+    assert_ok!(Keys::insert_generated_keys(
+        1,
+        BoundedVec::try_from(keys).expect("fits")
+    ));
+}
+
+#[test]
+fn keys_are_assigned_only_under_registered_direct_auth_verifiers() {
+    new_test_ext().execute_with(|| {
+        fill_buffer();
+        assert_noop!(
+            assign("google", "alice@example.com"),
+            KeysError::<Runtime>::UnknownVerifier
+        );
+
+        assert_ok!(Verifiers::register(
+            RuntimeOrigin::signed(DAPP),
+            bounded(b"google"),
+            config(KeyType::DirectAuth)
+        ));
+        assert_ok!(Verifiers::register(
+            RuntimeOrigin::signed(DAPP),
+            bounded(b"wallet"),
+            config(KeyType::ThresholdSigning)
+        ));
+
+        assert_ok!(assign("google", "alice@example.com"));
+        assert_eq!(
+            Keys::lookup(b"google", b"alice@example.com").map(|key| key.key_id),
+            Some(0)
+        );
+        assert_noop!(
+            assign("google", "Bob@example.com"),
+            KeysError::<Runtime>::VerifierIdNotNormalized
+        );
+        assert_noop!(
+            assign("wallet", "alice@example.com"),
+            KeysError::<Runtime>::KeyTypeNotServed
+        );
+    });
+}
+
+#[test]
+fn a_removed_verifier_keeps_its_users_keys_and_its_name() {
+    new_test_ext().execute_with(|| {
+        fill_buffer();
+        assert_ok!(Verifiers::register(
+            RuntimeOrigin::signed(DAPP),
+            bounded(b"google"),
+            config(KeyType::DirectAuth)
+        ));
+        assert_ok!(assign("google", "alice@example.com"));
+        assert_ok!(Verifiers::remove(
+            RuntimeOrigin::signed(DAPP),
+            bounded(b"google")
+        ));
+
+        // The user keeps the key, and asking again does not take another one.
+        assert_ok!(assign("google", "alice@example.com"));
+        assert_eq!(
+            Keys::lookup(b"google", b"alice@example.com").map(|key| key.key_id),
+            Some(0)
+        );
+        assert_eq!(Keys::buffer_size(), 3);
+        // Nobody new gets a key under the removed name, and nobody else can take the name.
+        assert_noop!(
+            assign("google", "bob@example.com"),
+            KeysError::<Runtime>::UnknownVerifier
+        );
+        assert_noop!(
+            Verifiers::register(
+                RuntimeOrigin::signed(OTHER_DAPP),
+                bounded(b"google"),
+                config(KeyType::DirectAuth)
+            ),
+            VerifiersError::<Runtime>::NameRetired
+        );
+    });
+}
