@@ -1,1 +1,16 @@
-fn main() {}
+//! `torus-node`: the Torus validator node.
+//!
+//! A Substrate node for the Torus proof-of-stake chain: Aura block authoring, GRANDPA finality,
+//! ParityDB storage, the standard JSON-RPC API and Prometheus metrics. `torus-node --dev` runs a
+//! single-validator development chain with no other setup; `--chain local` is the four-validator
+//! (Alice, Bob, Charlie, Dave) local network that `scripts/local-net.sh` starts.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() -> polkadot_sdk::sc_cli::Result<()> {
+    command::run()
+}

@@ -1,1 +1,343 @@
+//! Test harness for Torus networks: starts real `torus-node` processes on 127.0.0.1 (distinct
+//! ports, temporary base paths, one log file each) and talks to them over JSON-RPC.
+//!
+//! The node binary is `$TORUS_NODE`, or `torus-node` next to the test executable's target
+//! directory (`cargo build -p torus-node` first). A log of every node is kept under the
+//! network's temporary directory and printed on failure by the tests.
 
+use std::{
+    fs::File,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
+
+use anyhow::{anyhow, bail, Context, Result};
+use codec::{Decode, Encode};
+use jsonrpsee::{
+    core::{client::ClientT, params::ArrayParams},
+    http_client::{HttpClient, HttpClientBuilder},
+    rpc_params,
+};
+use polkadot_sdk::{
+    frame_system, pallet_transaction_payment,
+    sp_core::{Bytes, H256},
+    sp_keyring::Sr25519Keyring,
+    sp_runtime::{generic::Era, MultiAddress, MultiSignature},
+};
+use serde_json::Value;
+use torus_runtime::{RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic};
+
+/// Multi-node tests share two cores: they run one network at a time.
+static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Takes the lock that keeps networks from running side by side (poison is ignored: a failed
+/// test must not fail the next one).
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    ONE_NETWORK_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Where the `torus-node` binary is.
+pub fn node_binary() -> Result<PathBuf> {
+    if let Ok(path) = std::env::var("TORUS_NODE") {
+        return Ok(PathBuf::from(path));
+    }
+    // The test executable lives in <target>/<profile>/deps/.
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| anyhow!("cannot locate the target directory from {}", exe.display()))?;
+    let node = profile_dir.join("torus-node");
+    if !node.exists() {
+        bail!("{} does not exist: run `cargo build -p torus-node` or set TORUS_NODE", node.display());
+    }
+    Ok(node)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// One running `torus-node` process.
+pub struct Node {
+    /// The dev account whose keys the node validates with (`alice`, `bob`, ...).
+    pub name: String,
+    /// JSON-RPC port on 127.0.0.1.
+    pub rpc_port: u16,
+    /// libp2p port on 127.0.0.1.
+    pub p2p_port: u16,
+    /// Prometheus port on 127.0.0.1.
+    pub prometheus_port: u16,
+    /// The node's log file.
+    pub log: PathBuf,
+    rpc: HttpClient,
+    child: Option<Child>,
+}
+
+impl Node {
+    /// The JSON-RPC endpoint URL.
+    pub fn rpc_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.rpc_port)
+    }
+
+    /// A JSON-RPC call.
+    pub async fn call(&self, method: &str, params: ArrayParams) -> Result<Value> {
+        self.rpc
+            .request(method, params)
+            .await
+            .with_context(|| format!("{} on {}", method, self.name))
+    }
+
+    /// Number of the node's best block.
+    pub async fn best_number(&self) -> Result<u32> {
+        header_number(&self.call("chain_getHeader", rpc_params![]).await?)
+    }
+
+    /// Number of the node's last finalized block.
+    pub async fn finalized_number(&self) -> Result<u32> {
+        let hash = self.call("chain_getFinalizedHead", rpc_params![]).await?;
+        header_number(&self.call("chain_getHeader", rpc_params![hash]).await?)
+    }
+
+    /// Raw storage at the best block.
+    pub async fn storage(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let value = self.call("state_getStorage", rpc_params![Bytes(key.to_vec())]).await?;
+        match value {
+            Value::Null => Ok(None),
+            Value::String(hex) => Ok(Some(decode_hex(&hex)?)),
+            other => bail!("unexpected storage value {other}"),
+        }
+    }
+
+    /// Decoded storage at the best block.
+    pub async fn storage_value<T: Decode>(&self, key: &[u8]) -> Result<Option<T>> {
+        self.storage(key)
+            .await?
+            .map(|bytes| T::decode(&mut &bytes[..]).context("decoding storage"))
+            .transpose()
+    }
+
+    /// Signs `call` as `signer` (with the next nonce the node knows of) and submits it.
+    pub async fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> Result<H256> {
+        let account = signer.to_account_id();
+        let nonce = self.call("system_accountNextIndex", rpc_params![account.to_string()]).await?;
+        let nonce = nonce.as_u64().ok_or_else(|| anyhow!("bad nonce {nonce}"))? as u32;
+        let genesis: H256 = serde_json::from_value(
+            self.call("chain_getBlockHash", rpc_params![0]).await?,
+        )?;
+        let version = self.call("state_getRuntimeVersion", rpc_params![]).await?;
+        let spec_version = version["specVersion"].as_u64().ok_or_else(|| anyhow!("no specVersion"))?;
+        let tx_version =
+            version["transactionVersion"].as_u64().ok_or_else(|| anyhow!("no transactionVersion"))?;
+        let xt = sign(signer, call, nonce, genesis, spec_version as u32, tx_version as u32);
+        let hash = self.call("author_submitExtrinsic", rpc_params![Bytes(xt.encode())]).await?;
+        Ok(serde_json::from_value(hash)?)
+    }
+
+    /// Kills the node process (as `kill -9` would).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A signed extrinsic of the Torus runtime, immortal, tipless.
+pub fn sign(
+    signer: Sr25519Keyring,
+    call: RuntimeCall,
+    nonce: u32,
+    genesis: H256,
+    spec_version: u32,
+    tx_version: u32,
+) -> UncheckedExtrinsic {
+    let extension: TxExtension = (
+        frame_system::CheckNonZeroSender::new(),
+        frame_system::CheckSpecVersion::new(),
+        frame_system::CheckTxVersion::new(),
+        frame_system::CheckGenesis::new(),
+        frame_system::CheckEra::from(Era::Immortal),
+        frame_system::CheckNonce::from(nonce),
+        frame_system::CheckWeight::new(),
+        pallet_transaction_payment::ChargeTransactionPayment::from(0),
+        frame_system::WeightReclaim::new(),
+    );
+    let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), (), ());
+    let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+    let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+    UncheckedExtrinsic::new_signed(
+        call,
+        MultiAddress::Id(signer.to_account_id()),
+        MultiSignature::Sr25519(signature),
+        extension,
+    )
+}
+
+fn header_number(header: &Value) -> Result<u32> {
+    let hex = header["number"].as_str().ok_or_else(|| anyhow!("header without number: {header}"))?;
+    Ok(u32::from_str_radix(hex.trim_start_matches("0x"), 16)?)
+}
+
+/// Bytes of a `0x`-prefixed hex string.
+pub fn decode_hex(hex: &str) -> Result<Vec<u8>> {
+    let hex = hex.trim_start_matches("0x");
+    if hex.len() % 2 != 0 {
+        bail!("odd-length hex");
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(Into::into))
+        .collect()
+}
+
+/// A network of nodes on one chain spec, each in its own temporary base path.
+pub struct Network {
+    /// The running (or killed) nodes, in start order.
+    pub nodes: Vec<Node>,
+    chain: String,
+    bootnode: Option<String>,
+    dir: tempfile::TempDir,
+}
+
+impl Network {
+    /// An empty network on `chain` (`local`, `dev` or a chain spec file).
+    pub fn new(chain: &str) -> Result<Self> {
+        Ok(Self {
+            nodes: Vec::new(),
+            chain: chain.to_string(),
+            bootnode: None,
+            dir: tempfile::Builder::new().prefix("torus-net-").tempdir()?,
+        })
+    }
+
+    /// Starts the `local` chain's four genesis validators (Alice, Bob, Charlie, Dave).
+    pub async fn local_validators() -> Result<Self> {
+        let mut network = Self::new("local")?;
+        for name in ["alice", "bob", "charlie", "dave"] {
+            network.start_validator(name).await?;
+        }
+        Ok(network)
+    }
+
+    /// Starts a validator node holding the dev keys of `name` (`alice` ... `ferdie`); the first
+    /// node started is every later node's bootnode.
+    pub async fn start_validator(&mut self, name: &str) -> Result<&Node> {
+        let (rpc_port, p2p_port, prometheus_port) = (free_port()?, free_port()?, free_port()?);
+        let base_path = self.dir.path().join(name);
+        let log = self.dir.path().join(format!("{name}.log"));
+        let log_file = File::create(&log)?;
+        let mut cmd = Command::new(node_binary()?);
+        cmd.arg("--chain")
+            .arg(&self.chain)
+            .arg(format!("--{name}"))
+            .arg("--validator")
+            .arg("--base-path")
+            .arg(&base_path)
+            .args(["--port", &p2p_port.to_string()])
+            .args(["--rpc-port", &rpc_port.to_string()])
+            .args(["--prometheus-port", &prometheus_port.to_string()])
+            .args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
+            .args(["--rpc-methods", "unsafe", "--no-mdns", "--no-telemetry"])
+            .args(["--allow-private-ip", "--no-hardware-benchmarks"])
+            .stdout(Stdio::null())
+            .stderr(log_file);
+        if let Some(bootnode) = &self.bootnode {
+            cmd.args(["--bootnodes", bootnode]);
+        }
+        let child = cmd.spawn().context("starting torus-node")?;
+        let rpc = HttpClientBuilder::default()
+            .request_timeout(Duration::from_secs(30))
+            .build(format!("http://127.0.0.1:{rpc_port}"))?;
+        let node = Node {
+            name: name.to_string(),
+            rpc_port,
+            p2p_port,
+            prometheus_port,
+            log,
+            rpc,
+            child: Some(child),
+        };
+        wait_for(Duration::from_secs(120), || async {
+            Ok(node.call("system_health", rpc_params![]).await.is_ok())
+        })
+        .await
+        .with_context(|| format!("{name}'s RPC did not come up; log: {}", node.log.display()))?;
+        if self.bootnode.is_none() {
+            let peer_id = node.call("system_localPeerId", rpc_params![]).await?;
+            let peer_id = peer_id.as_str().ok_or_else(|| anyhow!("bad peer id"))?;
+            self.bootnode = Some(format!("/ip4/127.0.0.1/tcp/{p2p_port}/p2p/{peer_id}"));
+        }
+        self.nodes.push(node);
+        Ok(self.nodes.last().expect("just pushed"))
+    }
+
+    /// The node started as `name`.
+    pub fn node(&self, name: &str) -> &Node {
+        self.nodes.iter().find(|n| n.name == name).expect("no node of that name")
+    }
+
+    /// The node started as `name`, mutably.
+    pub fn node_mut(&mut self, name: &str) -> &mut Node {
+        self.nodes.iter_mut().find(|n| n.name == name).expect("no node of that name")
+    }
+
+    /// Waits until every running node has finalized at least block `number`.
+    pub async fn wait_finalized(&self, number: u32, timeout: Duration) -> Result<()> {
+        for node in self.nodes.iter().filter(|n| n.child.is_some()) {
+            wait_for(timeout, || async { Ok(node.finalized_number().await? >= number) })
+                .await
+                .with_context(|| {
+                    format!("{} did not finalize block {number}; log: {}", node.name, node.log.display())
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The last lines of every node's log, for a failing test's output.
+    pub fn log_tails(&self) -> String {
+        let mut out = String::new();
+        for node in &self.nodes {
+            let text = std::fs::read_to_string(&node.log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            out.push_str(&format!("---- {} ({})\n", node.name, node.log.display()));
+            for line in &lines[lines.len().saturating_sub(20)..] {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// Polls `check` every 500 ms until it returns true; fails after `timeout` with the last
+/// error, if there was one.
+pub async fn wait_for<F, Fut>(timeout: Duration, mut check: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool>>,
+{
+    let start = Instant::now();
+    let mut last_error = None;
+    while start.elapsed() < timeout {
+        match check().await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) => last_error = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    match last_error {
+        Some(e) => Err(e.context(format!("timed out after {timeout:?}"))),
+        None => bail!("timed out after {timeout:?}"),
+    }
+}

@@ -1,0 +1,63 @@
+//! Command-line interface.
+
+use polkadot_sdk::{sc_cli, sc_service};
+
+/// Subcommands besides running the node.
+#[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
+pub enum Subcommand {
+    /// Key management: generate, inspect and insert keys into the keystore.
+    #[command(subcommand)]
+    Key(sc_cli::KeySubcommand),
+
+    /// Build a chain specification (deprecated; use `export-chain-spec`).
+    #[deprecated(note = "build-spec will be removed; use export-chain-spec instead")]
+    BuildSpec(sc_cli::BuildSpecCmd),
+
+    /// Export a chain specification.
+    ExportChainSpec(sc_cli::ExportChainSpecCmd),
+
+    /// Validate blocks.
+    CheckBlock(sc_cli::CheckBlockCmd),
+
+    /// Export blocks.
+    ExportBlocks(sc_cli::ExportBlocksCmd),
+
+    /// Export the state of a given block into a chain spec.
+    ExportState(sc_cli::ExportStateCmd),
+
+    /// Import blocks.
+    ImportBlocks(sc_cli::ImportBlocksCmd),
+
+    /// Remove the whole chain.
+    PurgeChain(sc_cli::PurgeChainCmd),
+
+    /// Revert the chain to a previous state.
+    Revert(sc_cli::RevertCmd),
+
+    /// Print the database's metadata.
+    ChainInfo(sc_cli::ChainInfoCmd),
+}
+
+/// `torus-node` arguments: a subcommand, or the flags of a running node.
+#[derive(Debug, clap::Parser)]
+pub struct Cli {
+    /// A subcommand; without one, the node runs.
+    #[command(subcommand)]
+    pub subcommand: Option<Subcommand>,
+
+    /// Flags of the running node (chain, ports, keystore, database, ...).
+    #[clap(flatten)]
+    pub run: sc_cli::RunCmd,
+}
+
+/// The chain specs built into the binary, by the `--chain` name that selects them.
+pub fn builtin_chain_spec(id: &str) -> Option<Result<Box<dyn sc_service::ChainSpec>, String>> {
+    use crate::chain_spec;
+    let spec = match id {
+        "dev" => chain_spec::development(),
+        "" | "local" => chain_spec::local_testnet(),
+        _ => return None,
+    };
+    Some(spec.map(|s| Box::new(s) as Box<dyn sc_service::ChainSpec>))
+}

@@ -1,0 +1,110 @@
+//! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice, Bob,
+//! Charlie and Dave, each bonded as a validator).
+
+use crate::*;
+
+use alloc::{vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use pallet_staking::StakerStatus;
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_genesis_builder::{self, PresetId};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+/// Free balance of every endowed development account.
+pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
+/// What each genesis validator bonds.
+pub const VALIDATOR_BOND: Balance = 100_000 * UNIT;
+/// How many validators each era's election picks, leaving room for validators that join.
+pub const VALIDATOR_COUNT: u32 = 16;
+
+/// One genesis validator: its stash account and session keys.
+struct GenesisValidator {
+    stash: AccountId,
+    keys: SessionKeys,
+}
+
+/// A development validator whose account and keys all derive from `//Name`.
+fn dev_validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> GenesisValidator {
+    GenesisValidator {
+        stash: sr.to_account_id(),
+        keys: SessionKeys {
+            aura: AuraId::from(sr.public()),
+            grandpa: GrandpaId::from(ed.public()),
+        },
+    }
+}
+
+fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: AccountId) -> Value {
+    build_struct_json_patch!(RuntimeGenesisConfig {
+        balances: BalancesConfig {
+            balances: endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect::<Vec<_>>(),
+        },
+        session: SessionConfig {
+            keys: validators
+                .iter()
+                .map(|v| (v.stash.clone(), v.stash.clone(), v.keys.clone()))
+                .collect::<Vec<_>>(),
+        },
+        staking: StakingConfig {
+            validator_count: VALIDATOR_COUNT,
+            minimum_validator_count: 1,
+            invulnerables: validators.iter().map(|v| v.stash.clone()).collect::<Vec<_>>(),
+            stakers: validators
+                .iter()
+                .map(|v| (v.stash.clone(), v.stash.clone(), VALIDATOR_BOND, StakerStatus::Validator))
+                .collect::<Vec<_>>(),
+        },
+        sudo: SudoConfig { key: Some(root) },
+    })
+}
+
+fn endowed_dev_accounts() -> Vec<AccountId> {
+    Sr25519Keyring::iter().map(|k| k.to_account_id()).collect()
+}
+
+/// Single validator (Alice) for `--dev`.
+pub fn development_config_genesis() -> Value {
+    genesis(
+        vec![dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+        endowed_dev_accounts(),
+        Sr25519Keyring::Alice.to_account_id(),
+    )
+}
+
+/// Four validators, Alice to Dave, for a local network.
+pub fn local_config_genesis() -> Value {
+    genesis(
+        vec![
+            dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+            dev_validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+            dev_validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+            dev_validator(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+        ],
+        endowed_dev_accounts(),
+        Sr25519Keyring::Alice.to_account_id(),
+    )
+}
+
+/// The JSON of a named preset, if this runtime has it.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+    let patch = match id.as_ref() {
+        sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+        sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+        _ => return None,
+    };
+    Some(
+        serde_json::to_string(&patch)
+            .expect("serialization to json is expected to work. qed.")
+            .into_bytes(),
+    )
+}
+
+/// The names of the presets this runtime has.
+pub fn preset_names() -> Vec<PresetId> {
+    vec![
+        PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+        PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+    ]
+}
