@@ -75,7 +75,7 @@ use polkadot_sdk::{
     frame_system,
 };
 use torus_primitives::{
-    verifier::{is_valid_verifier_name, InvalidVerifier},
+    verifier::{validate_verifier_name, InvalidVerifier},
     Jwk, JwkKeyId, Jwks, VerifierConfig, VerifierInspect, VerifierName, VerifierPolicy,
     VerifierRecord,
 };
@@ -384,7 +384,7 @@ impl<T: Config> Pallet<T> {
         name: VerifierName,
         config: VerifierConfig,
     ) -> DispatchResult {
-        ensure!(is_valid_verifier_name(&name), Error::<T>::InvalidName);
+        validate_verifier_name(&name).map_err(Error::<T>::from)?;
         config.validate().map_err(Error::<T>::from)?;
         ensure!(!Verifiers::<T>::contains_key(&name), Error::<T>::NameTaken);
         if let Some(last_owner) = RetiredNames::<T>::get(&name) {

@@ -88,3 +88,27 @@ pub struct AssignedKey {
     /// The key's public key.
     pub public_key: PublicKey,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use codec::Encode;
+
+    /// The node and clients decode these records: their SCALE encoding must not drift.
+    #[test]
+    fn the_scale_encoding_of_a_key_record_is_pinned() {
+        let mut public_key = [0x11; 33];
+        public_key[0] = 0x02;
+        let record = KeyRecord {
+            public_key: PublicKey(public_key),
+            batch: 3,
+            commitments_hash: [0xee; 32],
+        };
+        let mut expected = alloc::vec![0x02];
+        expected.extend([0x11; 32]);
+        expected.extend(3u64.to_le_bytes());
+        expected.extend([0xee; 32]);
+        assert_eq!(record.encode(), expected);
+        assert_eq!(KeyRecord::max_encoded_len(), 33 + 8 + 32);
+    }
+}

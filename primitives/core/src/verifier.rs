@@ -258,6 +258,15 @@ pub fn is_valid_verifier_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(u8::is_ascii_graphic)
 }
 
+/// [`is_valid_verifier_name`] as a check that names the defect.
+pub fn validate_verifier_name(name: &[u8]) -> Result<(), InvalidVerifier> {
+    if is_valid_verifier_name(name) {
+        Ok(())
+    } else {
+        Err(InvalidVerifier::Name)
+    }
+}
+
 /// Whether `jwks` has two keys with the same `kid`.
 pub fn has_duplicate_kid(jwks: &[Jwk]) -> bool {
     jwks.iter()
@@ -415,12 +424,50 @@ mod tests {
         assert!(!empty_exponent.is_well_formed());
     }
 
+    /// The node and clients decode verifiers: the SCALE encoding must not drift.
+    #[test]
+    fn the_scale_encoding_of_a_verifier_config_is_pinned() {
+        use codec::Encode;
+        let config = VerifierConfig {
+            issuer: bounded(b"iss"),
+            audiences: BoundedVec::try_from(vec![bounded(b"aud")]).expect("fits"),
+            jwks: BoundedVec::try_from(vec![Jwk {
+                kid: bounded(b"k"),
+                alg: JwkAlg::ES256K,
+                params: JwkParams::Ec {
+                    curve: EcCurve::Secp256k1,
+                    x: [1; 32],
+                    y: [2; 32],
+                },
+            }])
+            .expect("fits"),
+            id_claim: IdClaimRule {
+                claim: IdClaim::Named(bounded(b"id")),
+                lowercase: true,
+            },
+            max_token_age_secs: 60,
+            key_type: KeyType::ThresholdSigning,
+        };
+        let mut expected = vec![0x0c, b'i', b's', b's', 0x04, 0x0c, b'a', b'u', b'd'];
+        // One JWK: kid "k", alg ES256K (7), Ec (1) on secp256k1 (1), x, y.
+        expected.extend([0x04, 0x04, b'k', 7, 1, 1]);
+        expected.extend([1; 32]);
+        expected.extend([2; 32]);
+        // Named (2) "id", lower-cased; 60 s; ThresholdSigning (1).
+        expected.extend([2, 0x08, b'i', b'd', 1]);
+        expected.extend(60u64.to_le_bytes());
+        expected.push(1);
+        assert_eq!(config.encode(), expected);
+    }
+
     #[test]
     fn names_are_printable_ascii_without_space() {
         assert!(is_valid_verifier_name(b"torus-google_v2.0"));
         assert!(!is_valid_verifier_name(b""));
         assert!(!is_valid_verifier_name(b"has space"));
         assert!(!is_valid_verifier_name("caf\u{e9}".as_bytes()));
+        assert_eq!(validate_verifier_name(b"a b"), Err(InvalidVerifier::Name));
+        assert_eq!(validate_verifier_name(b"ab"), Ok(()));
     }
 
     #[test]
