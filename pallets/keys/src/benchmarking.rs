@@ -3,9 +3,9 @@
 use super::*;
 use crate::Pallet as Keys;
 use alloc::vec::Vec;
-use polkadot_sdk::{
-    frame_benchmarking::v2::*, frame_support::traits::Get, frame_system::RawOrigin,
-};
+use frame_benchmarking::v2::*;
+use frame_support::traits::Get;
+use frame_system::RawOrigin;
 use torus_primitives::limits::MAX_VERIFIER_ID_LEN;
 
 /// A distinct compressed-looking public key for each `i`.

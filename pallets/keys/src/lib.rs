@@ -66,16 +66,13 @@ mod tests;
 pub mod weights;
 
 use alloc::collections::BTreeSet;
-use polkadot_sdk::{
-    frame_support::{
-        self,
-        dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
-        ensure,
-        pallet_prelude::{BoundedVec, DispatchError},
-        traits::Contains,
-    },
-    frame_system::{self, pallet_prelude::BlockNumberFor},
+use frame_support::{
+    dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
+    ensure,
+    pallet_prelude::{BoundedVec, DispatchError},
+    traits::Contains,
 };
+use frame_system::pallet_prelude::BlockNumberFor;
 use torus_primitives::{
     AssignedKey, BatchId, BatchRecord, GeneratedKey, KeyId, KeyRecord, KeyType, PublicKey,
     VerifierId, VerifierInspect, VerifierName,
@@ -98,7 +95,7 @@ pub mod pallet {
     pub struct Pallet<T>(_);
 
     #[pallet::config]
-    pub trait Config: polkadot_sdk::frame_system::Config {
+    pub trait Config: frame_system::Config {
         /// The registered verifiers (implemented by `pallet-verifiers`).
         type Verifiers: VerifierInspect;
 
@@ -222,9 +219,7 @@ pub mod pallet {
         }
 
         #[cfg(feature = "try-runtime")]
-        fn try_state(
-            _n: BlockNumberFor<T>,
-        ) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+        fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
             Self::check_invariants().map_err(Into::into)
         }
     }

@@ -2,19 +2,16 @@
 //! unit tests and the benchmark tests.
 
 use crate as pallet_keys;
-use polkadot_sdk::{
-    frame_support::{derive_impl, traits::Contains},
-    frame_system,
-    sp_core::ConstU32,
-    sp_runtime::BuildStorage,
-};
+use frame_support::{derive_impl, traits::Contains};
+use sp_core::ConstU32;
+use sp_runtime::BuildStorage;
 use torus_primitives::{
     IdClaim, IdClaimRule, KeyType, VerifierInspect, VerifierName, VerifierPolicy,
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
-polkadot_sdk::frame_support::construct_runtime!(
+frame_support::construct_runtime!(
     pub enum Test {
         System: frame_system,
         Keys: pallet_keys,
@@ -106,11 +103,11 @@ impl VerifierInspect for TestVerifiers {
 }
 
 /// An empty buffer at block 1.
-pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+pub fn new_test_ext() -> sp_io::TestExternalities {
     let storage = frame_system::GenesisConfig::<Test>::default()
         .build_storage()
         .expect("the test genesis builds");
-    let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+    let mut ext = sp_io::TestExternalities::new(storage);
     ext.execute_with(|| System::set_block_number(1));
     ext
 }

@@ -4,14 +4,12 @@
 use crate::{
     mock::*, Batches, Error, Event, KeyByPublicKey, Keys as KeyStorage, NextKeyId, NextUnassigned,
 };
-use polkadot_sdk::{
-    frame_support::{
-        assert_noop, assert_ok,
-        dispatch::{CheckIfFeeless, Pays},
-        BoundedVec,
-    },
-    sp_runtime::DispatchError,
+use frame_support::{
+    assert_noop, assert_ok,
+    dispatch::{CheckIfFeeless, Pays},
+    BoundedVec,
 };
+use sp_runtime::DispatchError;
 use torus_primitives::{
     AssignedKey, BatchRecord, GeneratedKey, KeyId, KeyRecord, PublicKey, VerifierId, VerifierName,
 };
@@ -42,7 +40,7 @@ fn batch(tags: impl IntoIterator<Item = u8>) -> BoundedVec<GeneratedKey, ConstMa
         .expect("test batch fits")
 }
 
-type ConstMaxBatch = polkadot_sdk::sp_core::ConstU32<MAX_BATCH_SIZE>;
+type ConstMaxBatch = sp_core::ConstU32<MAX_BATCH_SIZE>;
 
 fn verifier(name: &str) -> VerifierName {
     BoundedVec::try_from(name.as_bytes().to_vec()).expect("test name fits")
@@ -57,11 +55,7 @@ fn fill_buffer(count: u8) {
     assert_ok!(Keys::insert_generated_keys(7, batch(1..=count)));
 }
 
-fn assign(
-    who: u64,
-    name: &str,
-    id: &str,
-) -> polkadot_sdk::frame_support::dispatch::DispatchResultWithPostInfo {
+fn assign(who: u64, name: &str, id: &str) -> frame_support::dispatch::DispatchResultWithPostInfo {
     Keys::assign(RuntimeOrigin::signed(who), verifier(name), user(id))
 }
 

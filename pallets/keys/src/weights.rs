@@ -12,7 +12,7 @@
 #![allow(unused_imports)]
 
 use core::marker::PhantomData;
-use polkadot_sdk::frame_support::{
+use frame_support::{
     traits::Get,
     weights::{constants::RocksDbWeight, Weight},
 };
@@ -44,7 +44,7 @@ const KEY_INDEX_PROOF: u64 = 80;
 
 /// Provisional weights for a runtime, using its database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
-impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
+impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: validator set (r:1), `Keys::Assignments` (r:1 w:1), `Verifiers::Verifiers`
     /// (r:1), `Keys::NextUnassigned` (r:1 w:1), `Keys::NextKeyId` (r:1), `Keys::Keys` (r:1).
     fn assign() -> Weight {

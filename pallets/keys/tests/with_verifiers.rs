@@ -1,23 +1,20 @@
 //! `pallet-keys` wired to `pallet-verifiers` as the runtime wires them: verifiers registered
 //! through their pallet decide where keys may be assigned.
 
+use frame_support::{
+    assert_noop, assert_ok, derive_impl, parameter_types, traits::Contains, BoundedVec,
+};
 use pallet_keys::Error as KeysError;
 use pallet_verifiers::Error as VerifiersError;
-use polkadot_sdk::{
-    frame_support::{
-        assert_noop, assert_ok, derive_impl, parameter_types, traits::Contains, BoundedVec,
-    },
-    frame_system, pallet_balances,
-    sp_core::ConstU32,
-    sp_runtime::BuildStorage,
-};
+use sp_core::ConstU32;
+use sp_runtime::BuildStorage;
 use torus_primitives::{
     GeneratedKey, IdClaim, IdClaimRule, Jwk, JwkAlg, JwkParams, KeyType, PublicKey, VerifierConfig,
 };
 
 type Block = frame_system::mocking::MockBlock<Runtime>;
 
-polkadot_sdk::frame_support::construct_runtime!(
+frame_support::construct_runtime!(
     pub enum Runtime {
         System: frame_system,
         Balances: pallet_balances,
@@ -82,7 +79,7 @@ const DAPP: u64 = 1;
 const OTHER_DAPP: u64 = 2;
 const VALIDATOR: u64 = 100;
 
-fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+fn new_test_ext() -> sp_io::TestExternalities {
     let mut storage = frame_system::GenesisConfig::<Runtime>::default()
         .build_storage()
         .expect("genesis builds");
@@ -92,12 +89,12 @@ fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
     }
     .assimilate_storage(&mut storage)
     .expect("balances build");
-    let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+    let mut ext = sp_io::TestExternalities::new(storage);
     ext.execute_with(|| System::set_block_number(1));
     ext
 }
 
-fn bounded<S: polkadot_sdk::sp_core::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
+fn bounded<S: sp_core::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
     BoundedVec::try_from(bytes.to_vec()).expect("test value fits")
 }
 
@@ -123,10 +120,7 @@ fn config(key_type: KeyType) -> VerifierConfig {
     }
 }
 
-fn assign(
-    verifier: &str,
-    id: &str,
-) -> polkadot_sdk::frame_support::dispatch::DispatchResultWithPostInfo {
+fn assign(verifier: &str, id: &str) -> frame_support::dispatch::DispatchResultWithPostInfo {
     Keys::assign(
         RuntimeOrigin::signed(VALIDATOR),
         bounded(verifier.as_bytes()),

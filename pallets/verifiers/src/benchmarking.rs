@@ -3,12 +3,10 @@
 use super::*;
 use crate::Pallet as Verifiers;
 use alloc::vec::Vec;
-use polkadot_sdk::{
-    frame_benchmarking::v2::*,
-    frame_support::{traits::Get, BoundedVec},
-    frame_system::RawOrigin,
-    sp_runtime::traits::Saturating,
-};
+use frame_benchmarking::v2::*;
+use frame_support::{traits::Get, BoundedVec};
+use frame_system::RawOrigin;
+use sp_runtime::traits::Saturating;
 use torus_primitives::{
     limits::{
         MAX_AUDIENCES, MAX_AUDIENCE_LEN, MAX_CLAIM_NAME_LEN, MAX_ISSUER_LEN, MAX_JWKS, MAX_KID_LEN,

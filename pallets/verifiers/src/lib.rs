@@ -62,17 +62,14 @@ mod mock;
 mod tests;
 pub mod weights;
 
-use polkadot_sdk::{
-    frame_support::{
-        self, ensure,
-        pallet_prelude::{DispatchError, DispatchResult},
-        traits::{
-            fungible::{Inspect, Mutate, MutateHold},
-            tokens::Precision,
-            Get,
-        },
+use frame_support::{
+    ensure,
+    pallet_prelude::{DispatchError, DispatchResult},
+    traits::{
+        fungible::{Inspect, Mutate, MutateHold},
+        tokens::Precision,
+        Get,
     },
-    frame_system,
 };
 use torus_primitives::{
     verifier::{validate_verifier_name, InvalidVerifier},
@@ -104,7 +101,7 @@ pub mod pallet {
     pub struct Pallet<T>(_);
 
     #[pallet::config]
-    pub trait Config: polkadot_sdk::frame_system::Config {
+    pub trait Config: frame_system::Config {
         /// The currency from which the registration deposit is held.
         type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
             + Mutate<Self::AccountId>;

@@ -1,15 +1,12 @@
 //! A test runtime with balances and this pallet, for the unit tests and the benchmark tests.
 
 use crate as pallet_verifiers;
-use polkadot_sdk::{
-    frame_support::{derive_impl, parameter_types},
-    frame_system, pallet_balances,
-    sp_runtime::BuildStorage,
-};
+use frame_support::{derive_impl, parameter_types};
+use sp_runtime::BuildStorage;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
-polkadot_sdk::frame_support::construct_runtime!(
+frame_support::construct_runtime!(
     pub enum Test {
         System: frame_system,
         Balances: pallet_balances,
@@ -49,7 +46,7 @@ pub const BOB: u64 = 2;
 pub const POOR: u64 = 3;
 
 /// Alice and Bob have 100 each, `POOR` has 5; the chain is at block 1.
-pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+pub fn new_test_ext() -> sp_io::TestExternalities {
     let mut storage = frame_system::GenesisConfig::<Test>::default()
         .build_storage()
         .expect("the test genesis builds");
@@ -59,7 +56,7 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
     }
     .assimilate_storage(&mut storage)
     .expect("the test balances build");
-    let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+    let mut ext = sp_io::TestExternalities::new(storage);
     ext.execute_with(|| System::set_block_number(1));
     ext
 }

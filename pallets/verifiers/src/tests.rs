@@ -1,19 +1,17 @@
 //! Unit tests: every call, every error, every event.
 
 use crate::{mock::*, Error, Event, HoldReason, RetiredNames, Verifiers as VerifierStorage};
-use polkadot_sdk::{
-    frame_support::{
-        assert_noop, assert_ok,
-        traits::fungible::{Inspect, InspectHold},
-    },
-    sp_runtime::{BoundedVec, TokenError},
+use frame_support::{
+    assert_noop, assert_ok,
+    traits::fungible::{Inspect, InspectHold},
 };
+use sp_runtime::{BoundedVec, TokenError};
 use torus_primitives::{
     limits::MAX_JWKS, EcCurve, IdClaim, IdClaimRule, Jwk, JwkAlg, JwkParams, Jwks, KeyType,
     VerifierConfig, VerifierInspect, VerifierName, VerifierPolicy,
 };
 
-fn bounded<S: polkadot_sdk::sp_core::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
+fn bounded<S: sp_core::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
     BoundedVec::try_from(bytes.to_vec()).expect("test value fits its bound")
 }
 

@@ -12,7 +12,7 @@
 #![allow(unused_imports)]
 
 use core::marker::PhantomData;
-use polkadot_sdk::frame_support::{
+use frame_support::{
     traits::Get,
     weights::{constants::RocksDbWeight, Weight},
 };
@@ -46,7 +46,7 @@ const HOLD_PROOF: u64 = 8_000;
 
 /// Provisional weights for a runtime, using its database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
-impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
+impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Verifiers::Verifiers` (r:1 w:1), `Verifiers::RetiredNames` (r:1 w:1),
     /// `System::Account` (r:1 w:1), `Balances::Holds` (r:1 w:1).
     fn register() -> Weight {

@@ -1,9 +1,9 @@
 //! Bounds on every variable-length field of the shared types.
 //!
 //! Each bound is a `u32` constant (exposed by the pallets as metadata constants) and a matching
-//! [`ConstU32`] type used as the bound of a [`BoundedVec`](polkadot_sdk::sp_runtime::BoundedVec).
+//! [`ConstU32`] type used as the bound of a [`BoundedVec`](sp_runtime::BoundedVec).
 
-use polkadot_sdk::sp_core::ConstU32;
+use sp_core::ConstU32;
 
 /// Maximum length in bytes of a verifier name (the `verifieridentifier` of the client protocol).
 pub const MAX_VERIFIER_NAME_LEN: u32 = 64;

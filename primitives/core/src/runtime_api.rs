@@ -10,7 +10,7 @@ use crate::{
 use alloc::vec::Vec;
 use codec::Codec;
 
-polkadot_sdk::sp_api::decl_runtime_apis! {
+sp_api::decl_runtime_apis! {
     /// Read the registered verifiers.
     pub trait VerifiersApi<AccountId, Balance>
     where

@@ -12,8 +12,8 @@ use crate::limits::{
     MaxRsaExponentLen, MaxRsaModulusLen, MaxVerifierIdLen, MaxVerifierNameLen,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use polkadot_sdk::sp_runtime::BoundedVec;
 use scale_info::TypeInfo;
+use sp_runtime::BoundedVec;
 
 /// The unique name of a verifier (`verifieridentifier` / `verifier` in the client protocol).
 pub type VerifierName = BoundedVec<u8, MaxVerifierNameLen>;
@@ -330,7 +330,7 @@ mod tests {
     use super::*;
     use alloc::vec;
 
-    fn bounded<S: polkadot_sdk::sp_core::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
+    fn bounded<S: sp_core::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
         BoundedVec::try_from(bytes.to_vec()).expect("test value fits")
     }
 
