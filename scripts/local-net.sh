@@ -82,7 +82,8 @@ start_network() {
     local build_flags=()
     [ "$PROFILE" = release ] && build_flags+=(--release)
     echo "building torus-node ($PROFILE) in $CARGO_TARGET_DIR ..."
-    cargo build -p torus-node --locked "${build_flags[@]}"
+    # The whole workspace, so the node shares its compiled crates with scripts/test.sh.
+    cargo build --workspace --bins --locked "${build_flags[@]}"
     local node="$CARGO_TARGET_DIR/$PROFILE/torus-node"
 
     rm -rf "$STATE_DIR"
@@ -90,11 +91,10 @@ start_network() {
     : >"$STATE_DIR/pids"
     : >"$STATE_DIR/ports"
 
-    # Alice is every other node's bootnode; a fixed node key gives her a known peer id.
-    local key_file="$STATE_DIR/alice-node-key"
-    printf '%064x' 1 >"$key_file"
+    # Alice is every other node's bootnode; her fixed node key (1) gives a known peer id.
+    printf '%064x' 1 >"$STATE_DIR/alice-node-key"
     local alice_peer
-    alice_peer=$("$node" key inspect-node-key --file "$key_file")
+    alice_peer=$("$node" key inspect-node-key --file "$STATE_DIR/alice-node-key")
 
     local i name
     for ((i = 0; i < count; i++)); do
@@ -102,15 +102,14 @@ start_network() {
         local args=(
             --chain "$chain" --"$name" --validator
             --base-path "$STATE_DIR/base/$name"
-            --port $((30333 + i)) --rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
+            --rpc-port $((9944 + i)) --prometheus-port $((9615 + i))
             --listen-addr "/ip4/127.0.0.1/tcp/$((30333 + i))"
-            --rpc-cors all --no-mdns --no-telemetry --allow-private-ip --no-hardware-benchmarks
+            --rpc-cors all --no-mdns --no-telemetry --allow-private-ip
         )
-        if [ "$i" -eq 0 ]; then
-            args+=(--node-key-file "$key_file")
-        else
-            args+=(--bootnodes "/ip4/127.0.0.1/tcp/30333/p2p/$alice_peer")
-        fi
+        # A validator needs a persistent network key; node i gets key i+1.
+        printf '%064x' $((i + 1)) >"$STATE_DIR/base/$name-node-key"
+        args+=(--node-key-file "$STATE_DIR/base/$name-node-key")
+        [ "$i" -eq 0 ] || args+=(--bootnodes "/ip4/127.0.0.1/tcp/30333/p2p/$alice_peer")
         "$node" "${args[@]}" >"$STATE_DIR/logs/$name.log" 2>&1 &
         echo $! >>"$STATE_DIR/pids"
         echo "$name $((9944 + i))" >>"$STATE_DIR/ports"

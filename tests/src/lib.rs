@@ -243,12 +243,13 @@ impl Network {
             .arg("--validator")
             .arg("--base-path")
             .arg(&base_path)
-            .args(["--port", &p2p_port.to_string()])
             .args(["--rpc-port", &rpc_port.to_string()])
             .args(["--prometheus-port", &prometheus_port.to_string()])
             .args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
             .args(["--rpc-methods", "unsafe", "--no-mdns", "--no-telemetry"])
-            .args(["--allow-private-ip", "--no-hardware-benchmarks"])
+            .arg("--allow-private-ip")
+            // A validator needs a persistent network key: one per node, distinct within the network.
+            .args(["--node-key", &format!("{:064x}", self.nodes.len() + 1)])
             .stdout(Stdio::null())
             .stderr(log_file);
         if let Some(bootnode) = &self.bootnode {
@@ -267,11 +268,17 @@ impl Network {
             rpc,
             child: Some(child),
         };
-        wait_for(Duration::from_secs(120), || async {
-            Ok(node.call("system_health", rpc_params![]).await.is_ok())
-        })
-        .await
-        .with_context(|| format!("{name}'s RPC did not come up; log: {}", node.log.display()))?;
+        let mut node = node;
+        let start = Instant::now();
+        while node.call("system_health", rpc_params![]).await.is_err() {
+            if let Some(status) = node.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                bail!("{name} exited ({status}) at start:\n{}", tail(&node.log, 20));
+            }
+            if start.elapsed() > Duration::from_secs(120) {
+                bail!("{name}'s RPC did not come up in 120 s:\n{}", tail(&node.log, 20));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
         if self.bootnode.is_none() {
             let peer_id = node.call("system_localPeerId", rpc_params![]).await?;
             let peer_id = peer_id.as_str().ok_or_else(|| anyhow!("bad peer id"))?;
@@ -305,18 +312,18 @@ impl Network {
 
     /// The last lines of every node's log, for a failing test's output.
     pub fn log_tails(&self) -> String {
-        let mut out = String::new();
-        for node in &self.nodes {
-            let text = std::fs::read_to_string(&node.log).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            out.push_str(&format!("---- {} ({})\n", node.name, node.log.display()));
-            for line in &lines[lines.len().saturating_sub(20)..] {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-        out
+        self.nodes
+            .iter()
+            .map(|node| format!("---- {} ({})\n{}", node.name, node.log.display(), tail(&node.log, 20)))
+            .collect()
     }
+}
+
+/// The last `lines` lines of a log file.
+fn tail(log: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// Polls `check` every 500 ms until it returns true; fails after `timeout` with the last
