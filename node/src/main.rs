@@ -5,12 +5,6 @@
 //! single-validator development chain with no other setup; `--chain local` is the four-validator
 //! (Alice, Bob, Charlie, Dave) local network that `scripts/local-net.sh` starts.
 
-mod chain_spec;
-mod cli;
-mod command;
-mod rpc;
-mod service;
-
 fn main() -> polkadot_sdk::sc_cli::Result<()> {
-    command::run()
+    torus_node::run()
 }

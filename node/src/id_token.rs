@@ -1,0 +1,620 @@
+//! Verification of login id tokens (JWTs) against a verifier as recorded on chain.
+//!
+//! The RPC reads the verifier's [`VerifierConfig`] at the best block and calls [`verify`] with
+//! the id token of a login and the current time. A token is accepted only if:
+//!
+//! 1. it is a compact JWS in the one canonical spelling that [`normalize`] accepts;
+//! 2. its header names, by `kid`, a key of the verifier's JWKS, and its `alg` is exactly the
+//!    algorithm recorded with that key: the algorithm comes from the chain, never from the token
+//!    alone. `alg: none` and the HMAC algorithms `HS*` are refused before any key is looked at,
+//!    so a public key can never be used as an HMAC secret; a `crit` header is refused;
+//! 3. the signature over `header.payload` verifies with that key (RS256/384/512, PS256/384/512
+//!    and ES256 through `jsonwebtoken` with its `ring` backend; ES256K through `k256`, which
+//!    `jsonwebtoken` does not support; EC points are checked to lie on their curve and RSA
+//!    moduli to have at least 2048 bits);
+//! 4. `iss` equals the verifier's issuer byte for byte; `aud` (a string or an array of strings)
+//!    contains at least one of the verifier's audiences;
+//! 5. with `now` the caller's clock and a fixed clock skew of [`CLOCK_SKEW_SECS`] (60 s) in the
+//!    token's favour: `now < exp + skew`; `nbf ≤ now + skew` if `nbf` is present;
+//!    `iat ≤ now + skew`; and `now − iat ≤ max_token_age_secs + skew`. `exp` and `iat` are
+//!    required. Numeric dates may be JSON integers or non-negative fractional numbers (rounded
+//!    down);
+//! 6. the id claim of the verifier's [`IdClaimRule`](torus_primitives::verifier::IdClaimRule)
+//!    (`sub`, `email` or a named claim) is a non-empty JSON string; when the rule lower-cases,
+//!    it is lower-cased with full Unicode rules (`str::to_lowercase`) and must then pass
+//!    `IdClaimRule::is_normalized`, as the chain requires; the result must fit a
+//!    [`VerifierId`] (at most 256 bytes).
+//!
+//! All time checks use the `now_secs` argument; nothing here reads the system clock, so the
+//! outcome is deterministic.
+//!
+//! # One token, one commitment (Torus audit finding TRS-01-003)
+//!
+//! Clients commit to `keccak256(id_token)` before they reveal the token, and nodes refuse a
+//! commitment they have seen. If two spellings of one token were both accepted, the second
+//! would pass that replay guard. [`normalize`] therefore accepts exactly one spelling: surrounding
+//! ASCII whitespace (space, tab, CR, LF, form feed) is removed, and the rest must be three
+//! segments separated by `.`, each unpadded base64url (`A–Z a–z 0–9 - _`, no `=`) in its
+//! canonical form (no length ≡ 1 mod 4, unused low bits of the last character zero). The
+//! header and payload segments must not be empty; the signature segment may be, so that an
+//! unsigned token is reported as [`IdTokenError::AlgNone`] by [`verify`]. [`commitment`] is the
+//! keccak-256 of that normalized string.
+//!
+//! An ECDSA signature `(r, s)` is also valid as `(r, n − s)`, so whoever holds an ES256 token can
+//! make a second, differently spelled valid token from it. Replay protection should therefore
+//! also key on [`VerifiedToken::signed_digest`], the keccak-256 of the signed `header.payload`,
+//! which no one but the issuer can vary.
+//!
+//! # Errors
+//!
+//! Every failure has its own [`IdTokenError`] variant and a stable numeric code
+//! ([`IdTokenError::code`]) that the RPC maps to its JSON-RPC errors. Messages never contain the
+//! token, its claims' text or key material; the time errors carry the timestamps.
+//!
+//! | code | variant | meaning |
+//! |---|---|---|
+//! | 1 | [`TooLong`](IdTokenError::TooLong) | longer than [`MAX_TOKEN_LEN`] bytes |
+//! | 2 | [`Malformed`](IdTokenError::Malformed) | not three canonical base64url segments |
+//! | 3 | [`InvalidHeader`](IdTokenError::InvalidHeader) | header not a JSON object, no string `alg`, non-string `kid`, or `crit` present |
+//! | 4 | [`InvalidPayload`](IdTokenError::InvalidPayload) | payload not a JSON object |
+//! | 10 | [`AlgNone`](IdTokenError::AlgNone) | `alg: none` (any case) |
+//! | 11 | [`SymmetricAlg`](IdTokenError::SymmetricAlg) | `alg: HS*` |
+//! | 12 | [`MissingKid`](IdTokenError::MissingKid) | no `kid` in the header |
+//! | 13 | [`UnknownKid`](IdTokenError::UnknownKid) | the verifier has no key with that `kid` |
+//! | 14 | [`AlgMismatch`](IdTokenError::AlgMismatch) | header `alg` differs from the key's recorded `alg` |
+//! | 15 | [`InvalidKey`](IdTokenError::InvalidKey) | the recorded key cannot be used (off-curve point, short RSA modulus, bad exponent) |
+//! | 20 | [`InvalidSignature`](IdTokenError::InvalidSignature) | the signature does not verify (includes a tampered header or payload) |
+//! | 30 | [`MissingClaim`](IdTokenError::MissingClaim) | `iss`, `aud`, `exp` or `iat` absent |
+//! | 31 | [`InvalidClaim`](IdTokenError::InvalidClaim) | one of those, or `nbf`, has the wrong JSON type |
+//! | 32 | [`WrongIssuer`](IdTokenError::WrongIssuer) | `iss` is not the verifier's issuer |
+//! | 33 | [`WrongAudience`](IdTokenError::WrongAudience) | no `aud` is an accepted audience |
+//! | 34 | [`Expired`](IdTokenError::Expired) | `now ≥ exp + skew` |
+//! | 35 | [`NotYetValid`](IdTokenError::NotYetValid) | `nbf > now + skew` |
+//! | 36 | [`IssuedInFuture`](IdTokenError::IssuedInFuture) | `iat > now + skew` |
+//! | 37 | [`TooOld`](IdTokenError::TooOld) | `now − iat > max_token_age_secs + skew` |
+//! | 40 | [`MissingIdClaim`](IdTokenError::MissingIdClaim) | the verifier's id claim is absent |
+//! | 41 | [`InvalidIdClaim`](IdTokenError::InvalidIdClaim) | the id claim is not a non-empty string, is too long, or is not normalized |
+//!
+//! The checks run in the order of the table's groups (format, header and key, signature,
+//! claims, id claim), so a claim error is only ever reported for a correctly signed token.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::{Map, Value};
+use sha3::{Digest, Keccak256};
+use torus_primitives::verifier::{
+    Audience, EcCurve, IdClaim, Issuer, Jwk, JwkAlg, JwkKeyId, JwkParams, VerifierConfig,
+    VerifierId,
+};
+
+/// The clock skew, in seconds, allowed in the token's favour in every time check.
+pub const CLOCK_SKEW_SECS: u64 = 60;
+
+/// The longest id token accepted, in bytes after trimming. Real id tokens are 1–3 KiB.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// The smallest RSA modulus accepted, in bits.
+pub const MIN_RSA_MODULUS_BITS: usize = 2048;
+
+/// Why an id token is refused. See the [module documentation](self) for the code table.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdTokenError {
+    /// The token is longer than [`MAX_TOKEN_LEN`].
+    #[error("id token is longer than {MAX_TOKEN_LEN} bytes")]
+    TooLong,
+    /// The token is not three canonical, unpadded base64url segments.
+    #[error("id token is not a compact JWS of three canonical unpadded base64url segments")]
+    Malformed,
+    /// The header is not usable; the reason is given.
+    #[error("id token header is invalid: {0}")]
+    InvalidHeader(&'static str),
+    /// The payload is not a JSON object.
+    #[error("id token payload is not a JSON object")]
+    InvalidPayload,
+    /// The token is unsigned (`alg: none`).
+    #[error("unsigned id tokens (alg none) are not accepted")]
+    AlgNone,
+    /// The token claims an HMAC algorithm (`HS256`, `HS384`, `HS512`).
+    #[error("HMAC-signed id tokens (HS256/HS384/HS512) are not accepted")]
+    SymmetricAlg,
+    /// The header has no `kid`.
+    #[error("id token header names no key (kid)")]
+    MissingKid,
+    /// The verifier has no key with the token's `kid`.
+    #[error("the verifier has no key with the id token's kid")]
+    UnknownKid,
+    /// The header's `alg` is not the algorithm recorded with the key.
+    #[error("id token alg does not match its key, which is recorded for {expected:?}")]
+    AlgMismatch {
+        /// The algorithm recorded on chain for the key.
+        expected: JwkAlg,
+    },
+    /// The key recorded on chain cannot be used; the reason is given.
+    #[error("the verifier's key for this kid is unusable: {0}")]
+    InvalidKey(&'static str),
+    /// The signature does not verify.
+    #[error("id token signature is invalid")]
+    InvalidSignature,
+    /// A required claim (`iss`, `aud`, `exp`, `iat`) is absent.
+    #[error("id token has no {0} claim")]
+    MissingClaim(&'static str),
+    /// A registered claim has the wrong JSON type or an impossible value.
+    #[error("id token claim {0} has an invalid type or value")]
+    InvalidClaim(&'static str),
+    /// `iss` is not the verifier's issuer.
+    #[error("id token issuer is not the verifier's issuer")]
+    WrongIssuer,
+    /// None of the token's audiences is accepted by the verifier.
+    #[error("id token audience is not accepted by the verifier")]
+    WrongAudience,
+    /// The token has expired.
+    #[error("id token expired at {exp} (now {now}, clock skew {CLOCK_SKEW_SECS} s)")]
+    Expired {
+        /// The token's `exp`.
+        exp: u64,
+        /// The time of the check.
+        now: u64,
+    },
+    /// The token's `nbf` is still in the future.
+    #[error("id token is not valid before {nbf} (now {now}, clock skew {CLOCK_SKEW_SECS} s)")]
+    NotYetValid {
+        /// The token's `nbf`.
+        nbf: u64,
+        /// The time of the check.
+        now: u64,
+    },
+    /// The token's `iat` is in the future.
+    #[error(
+        "id token is issued in the future at {iat} (now {now}, clock skew {CLOCK_SKEW_SECS} s)"
+    )]
+    IssuedInFuture {
+        /// The token's `iat`.
+        iat: u64,
+        /// The time of the check.
+        now: u64,
+    },
+    /// The token was issued longer ago than the verifier allows.
+    #[error("id token issued at {iat} is older than {max_age} s (now {now}, clock skew {CLOCK_SKEW_SECS} s)")]
+    TooOld {
+        /// The token's `iat`.
+        iat: u64,
+        /// The verifier's `max_token_age_secs`.
+        max_age: u64,
+        /// The time of the check.
+        now: u64,
+    },
+    /// The verifier's id claim is absent.
+    #[error("id token has no id claim {0}")]
+    MissingIdClaim(String),
+    /// The id claim cannot be a verifier id; the reason is given.
+    #[error("id token's id claim is invalid: {0}")]
+    InvalidIdClaim(&'static str),
+}
+
+impl IdTokenError {
+    /// The stable numeric code of the error class (see the module documentation's table).
+    pub fn code(&self) -> i32 {
+        match self {
+            Self::TooLong => 1,
+            Self::Malformed => 2,
+            Self::InvalidHeader(_) => 3,
+            Self::InvalidPayload => 4,
+            Self::AlgNone => 10,
+            Self::SymmetricAlg => 11,
+            Self::MissingKid => 12,
+            Self::UnknownKid => 13,
+            Self::AlgMismatch { .. } => 14,
+            Self::InvalidKey(_) => 15,
+            Self::InvalidSignature => 20,
+            Self::MissingClaim(_) => 30,
+            Self::InvalidClaim(_) => 31,
+            Self::WrongIssuer => 32,
+            Self::WrongAudience => 33,
+            Self::Expired { .. } => 34,
+            Self::NotYetValid { .. } => 35,
+            Self::IssuedInFuture { .. } => 36,
+            Self::TooOld { .. } => 37,
+            Self::MissingIdClaim(_) => 40,
+            Self::InvalidIdClaim(_) => 41,
+        }
+    }
+}
+
+/// What a successful [`verify`] established.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct VerifiedToken {
+    /// The user's id under the verifier, after the verifier's id-claim rule.
+    pub verifier_id: VerifierId,
+    /// The issuer (`iss`) the token matched.
+    pub issuer: Issuer,
+    /// The first of the token's audiences that the verifier accepts.
+    pub audience: Audience,
+    /// The `kid` of the key that verified the signature.
+    pub kid: JwkKeyId,
+    /// The algorithm of that key.
+    pub alg: JwkAlg,
+    /// The token's `iat`.
+    pub iat: u64,
+    /// The token's `exp`.
+    pub exp: u64,
+    /// The token's `nbf`, if it has one.
+    pub nbf: Option<u64>,
+    /// [`commitment`] of the token: keccak-256 of its normalized spelling.
+    pub commitment: [u8; 32],
+    /// keccak-256 of the signed part `header.payload` (base64url, as in the token). Unlike the
+    /// commitment it does not change when an ECDSA signature is re-spelled as `(r, n − s)`.
+    pub signed_digest: [u8; 32],
+}
+
+/// The three segments of a normalized token, and the decoded header, payload and signature.
+struct Parts<'a> {
+    token: &'a str,
+    signing_input: &'a str,
+    signature_b64: &'a str,
+    header: Vec<u8>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+fn split(token: &str) -> Result<Parts<'_>, IdTokenError> {
+    let token = token.trim_ascii();
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(IdTokenError::TooLong);
+    }
+    let mut segments = token.split('.');
+    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(IdTokenError::Malformed);
+    };
+    if header_b64.is_empty() || payload_b64.is_empty() {
+        return Err(IdTokenError::Malformed);
+    }
+    // `URL_SAFE_NO_PAD` refuses `=`, characters outside the URL-safe alphabet, impossible lengths
+    // and non-zero trailing bits, so each byte string has exactly one accepted spelling.
+    let decode = |segment: &str| {
+        URL_SAFE_NO_PAD
+            .decode(segment)
+            .map_err(|_| IdTokenError::Malformed)
+    };
+    let header = decode(header_b64)?;
+    let payload = decode(payload_b64)?;
+    let signature = decode(signature_b64)?;
+    Ok(Parts {
+        token,
+        signing_input: &token[..header_b64.len() + 1 + payload_b64.len()],
+        signature_b64,
+        header,
+        payload,
+        signature,
+    })
+}
+
+/// The one accepted spelling of `token`: `token` without surrounding ASCII whitespace, if the
+/// rest is three canonical unpadded base64url segments (see the module documentation).
+pub fn normalize(token: &str) -> Result<&str, IdTokenError> {
+    split(token).map(|parts| parts.token)
+}
+
+/// The token commitment of the client protocol: keccak-256 of `token` without surrounding ASCII
+/// whitespace, which for any token that [`normalize`] accepts is its normalized spelling.
+/// Compare it with a client's `tokencommitment` only for a token that [`verify`] accepted.
+pub fn commitment(token: &str) -> [u8; 32] {
+    keccak256(token.trim_ascii().as_bytes())
+}
+
+fn keccak256(bytes: &[u8]) -> [u8; 32] {
+    Keccak256::digest(bytes).into()
+}
+
+/// The JWS name of an algorithm.
+pub fn alg_name(alg: JwkAlg) -> &'static str {
+    match alg {
+        JwkAlg::RS256 => "RS256",
+        JwkAlg::RS384 => "RS384",
+        JwkAlg::RS512 => "RS512",
+        JwkAlg::PS256 => "PS256",
+        JwkAlg::PS384 => "PS384",
+        JwkAlg::PS512 => "PS512",
+        JwkAlg::ES256 => "ES256",
+        JwkAlg::ES256K => "ES256K",
+    }
+}
+
+/// Verifies `token` against `verifier` at time `now_secs` (Unix seconds); see the module
+/// documentation for every check.
+pub fn verify(
+    token: &str,
+    verifier: &VerifierConfig,
+    now_secs: u64,
+) -> Result<VerifiedToken, IdTokenError> {
+    let parts = split(token)?;
+
+    // The header, untrusted until the signature is checked: only used to pick the key.
+    let header =
+        json_object(&parts.header).ok_or(IdTokenError::InvalidHeader("not a JSON object"))?;
+    let alg = match header.get("alg") {
+        Some(Value::String(alg)) => alg.as_str(),
+        Some(_) => return Err(IdTokenError::InvalidHeader("alg is not a string")),
+        None => return Err(IdTokenError::InvalidHeader("no alg")),
+    };
+    if alg.eq_ignore_ascii_case("none") {
+        return Err(IdTokenError::AlgNone);
+    }
+    if alg
+        .as_bytes()
+        .get(..2)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(b"HS"))
+    {
+        return Err(IdTokenError::SymmetricAlg);
+    }
+    if header.contains_key("crit") {
+        return Err(IdTokenError::InvalidHeader(
+            "crit extensions are not supported",
+        ));
+    }
+    let kid = match header.get("kid") {
+        Some(Value::String(kid)) => kid.as_bytes(),
+        Some(_) => return Err(IdTokenError::InvalidHeader("kid is not a string")),
+        None => return Err(IdTokenError::MissingKid),
+    };
+    let jwk = verifier
+        .jwks
+        .iter()
+        .find(|jwk| jwk.kid.as_slice() == kid)
+        .ok_or(IdTokenError::UnknownKid)?;
+    if alg != alg_name(jwk.alg) {
+        return Err(IdTokenError::AlgMismatch { expected: jwk.alg });
+    }
+
+    verify_signature(jwk, &parts)?;
+
+    let claims = json_object(&parts.payload).ok_or(IdTokenError::InvalidPayload)?;
+
+    match claims.get("iss") {
+        None => return Err(IdTokenError::MissingClaim("iss")),
+        Some(Value::String(iss)) if iss.as_bytes() == verifier.issuer.as_slice() => {}
+        Some(Value::String(_)) => return Err(IdTokenError::WrongIssuer),
+        Some(_) => return Err(IdTokenError::InvalidClaim("iss")),
+    }
+    let audience = matched_audience(&claims, verifier)?;
+
+    let exp = numeric_date(&claims, "exp")?.ok_or(IdTokenError::MissingClaim("exp"))?;
+    let nbf = numeric_date(&claims, "nbf")?;
+    let iat = numeric_date(&claims, "iat")?.ok_or(IdTokenError::MissingClaim("iat"))?;
+    if now_secs >= exp.saturating_add(CLOCK_SKEW_SECS) {
+        return Err(IdTokenError::Expired { exp, now: now_secs });
+    }
+    if let Some(nbf) = nbf {
+        if nbf > now_secs.saturating_add(CLOCK_SKEW_SECS) {
+            return Err(IdTokenError::NotYetValid { nbf, now: now_secs });
+        }
+    }
+    if iat > now_secs.saturating_add(CLOCK_SKEW_SECS) {
+        return Err(IdTokenError::IssuedInFuture { iat, now: now_secs });
+    }
+    let max_age = verifier.max_token_age_secs;
+    if now_secs.saturating_sub(iat) > max_age.saturating_add(CLOCK_SKEW_SECS) {
+        return Err(IdTokenError::TooOld {
+            iat,
+            max_age,
+            now: now_secs,
+        });
+    }
+
+    let verifier_id = id_claim(&claims, verifier)?;
+
+    Ok(VerifiedToken {
+        verifier_id,
+        issuer: verifier.issuer.clone(),
+        audience,
+        kid: jwk.kid.clone(),
+        alg: jwk.alg,
+        iat,
+        exp,
+        nbf,
+        commitment: keccak256(parts.token.as_bytes()),
+        signed_digest: keccak256(parts.signing_input.as_bytes()),
+    })
+}
+
+fn json_object(bytes: &[u8]) -> Option<Map<String, Value>> {
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    }
+}
+
+fn verify_signature(jwk: &Jwk, parts: &Parts<'_>) -> Result<(), IdTokenError> {
+    let message = parts.signing_input.as_bytes();
+    let (key, algorithm) = match (jwk.alg, &jwk.params) {
+        (
+            alg @ (JwkAlg::RS256
+            | JwkAlg::RS384
+            | JwkAlg::RS512
+            | JwkAlg::PS256
+            | JwkAlg::PS384
+            | JwkAlg::PS512),
+            JwkParams::Rsa { n, e },
+        ) => {
+            let n = strip_leading_zeros(n);
+            let e = strip_leading_zeros(e);
+            let n_bits = n
+                .first()
+                .map_or(0, |top| n.len() * 8 - top.leading_zeros() as usize);
+            if n_bits < MIN_RSA_MODULUS_BITS {
+                return Err(IdTokenError::InvalidKey(
+                    "RSA modulus shorter than 2048 bits",
+                ));
+            }
+            // ring's bounds: an odd exponent of at least 3 and at most 33 bits.
+            let e_ok = !e.is_empty()
+                && e.len() <= 5
+                && e[e.len() - 1] & 1 == 1
+                && (e.len() > 1 || e[0] >= 3)
+                && (e.len() < 5 || e[0] <= 1);
+            if !e_ok {
+                return Err(IdTokenError::InvalidKey("unsupported RSA public exponent"));
+            }
+            let algorithm = match alg {
+                JwkAlg::RS256 => Algorithm::RS256,
+                JwkAlg::RS384 => Algorithm::RS384,
+                JwkAlg::RS512 => Algorithm::RS512,
+                JwkAlg::PS256 => Algorithm::PS256,
+                JwkAlg::PS384 => Algorithm::PS384,
+                _ => Algorithm::PS512,
+            };
+            (DecodingKey::from_rsa_raw_components(n, e), algorithm)
+        }
+        (
+            JwkAlg::ES256,
+            JwkParams::Ec {
+                curve: EcCurve::P256,
+                x,
+                y,
+            },
+        ) => {
+            p256::PublicKey::from_sec1_bytes(&sec1_point(x, y))
+                .map_err(|_| IdTokenError::InvalidKey("not a point on P-256"))?;
+            let key = DecodingKey::from_ec_components(
+                &URL_SAFE_NO_PAD.encode(x),
+                &URL_SAFE_NO_PAD.encode(y),
+            )
+            .map_err(|_| IdTokenError::InvalidKey("not a point on P-256"))?;
+            (key, Algorithm::ES256)
+        }
+        (
+            JwkAlg::ES256K,
+            JwkParams::Ec {
+                curve: EcCurve::Secp256k1,
+                x,
+                y,
+            },
+        ) => return verify_es256k(x, y, message, &parts.signature),
+        _ => {
+            return Err(IdTokenError::InvalidKey(
+                "alg does not fit the key material",
+            ))
+        }
+    };
+    match jsonwebtoken::crypto::verify(parts.signature_b64, message, &key, algorithm) {
+        Ok(true) => Ok(()),
+        _ => Err(IdTokenError::InvalidSignature),
+    }
+}
+
+/// ES256K (ECDSA on secp256k1 with SHA-256, RFC 8812), which `jsonwebtoken` lacks. Both `s` and
+/// `n − s` are accepted, as for ES256.
+fn verify_es256k(
+    x: &[u8; 32],
+    y: &[u8; 32],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), IdTokenError> {
+    use k256::ecdsa::{signature::Verifier, Signature, VerifyingKey};
+    let key = VerifyingKey::from_sec1_bytes(&sec1_point(x, y))
+        .map_err(|_| IdTokenError::InvalidKey("not a point on secp256k1"))?;
+    let signature = Signature::from_slice(signature).map_err(|_| IdTokenError::InvalidSignature)?;
+    // k256 refuses high-s signatures; JWS does not.
+    let signature = signature.normalize_s().unwrap_or(signature);
+    key.verify(message, &signature)
+        .map_err(|_| IdTokenError::InvalidSignature)
+}
+
+fn sec1_point(x: &[u8; 32], y: &[u8; 32]) -> [u8; 65] {
+    let mut point = [0x04; 65];
+    point[1..33].copy_from_slice(x);
+    point[33..].copy_from_slice(y);
+    point
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+fn matched_audience(
+    claims: &Map<String, Value>,
+    verifier: &VerifierConfig,
+) -> Result<Audience, IdTokenError> {
+    let accepted = |aud: &str| {
+        verifier
+            .audiences
+            .iter()
+            .find(|accepted| accepted.as_slice() == aud.as_bytes())
+            .cloned()
+    };
+    match claims.get("aud") {
+        None => Err(IdTokenError::MissingClaim("aud")),
+        Some(Value::String(aud)) => accepted(aud).ok_or(IdTokenError::WrongAudience),
+        Some(Value::Array(auds)) => {
+            let mut found = None;
+            for aud in auds {
+                let Value::String(aud) = aud else {
+                    return Err(IdTokenError::InvalidClaim("aud"));
+                };
+                if found.is_none() {
+                    found = accepted(aud);
+                }
+            }
+            found.ok_or(IdTokenError::WrongAudience)
+        }
+        Some(_) => Err(IdTokenError::InvalidClaim("aud")),
+    }
+}
+
+/// A NumericDate claim: a non-negative JSON number of seconds, rounded down.
+fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<u64>, IdTokenError> {
+    let Some(value) = claims.get(name) else {
+        return Ok(None);
+    };
+    let Value::Number(number) = value else {
+        return Err(IdTokenError::InvalidClaim(name));
+    };
+    if let Some(secs) = number.as_u64() {
+        return Ok(Some(secs));
+    }
+    match number.as_f64() {
+        // `as` saturates at u64::MAX and rounds towards zero.
+        Some(secs) if secs.is_finite() && secs >= 0.0 => Ok(Some(secs as u64)),
+        _ => Err(IdTokenError::InvalidClaim(name)),
+    }
+}
+
+fn id_claim(
+    claims: &Map<String, Value>,
+    verifier: &VerifierConfig,
+) -> Result<VerifierId, IdTokenError> {
+    let rule = &verifier.id_claim;
+    let name = match &rule.claim {
+        IdClaim::Sub => "sub",
+        IdClaim::Email => "email",
+        IdClaim::Named(name) => core::str::from_utf8(name)
+            .map_err(|_| IdTokenError::InvalidIdClaim("the claim name is not UTF-8"))?,
+    };
+    let value = match claims.get(name) {
+        None => return Err(IdTokenError::MissingIdClaim(name.to_owned())),
+        Some(Value::String(value)) => value,
+        Some(_) => return Err(IdTokenError::InvalidIdClaim("not a string")),
+    };
+    if value.is_empty() {
+        return Err(IdTokenError::InvalidIdClaim("empty"));
+    }
+    let value = if rule.lowercase {
+        value.to_lowercase()
+    } else {
+        value.clone()
+    };
+    if !rule.is_normalized(value.as_bytes()) {
+        return Err(IdTokenError::InvalidIdClaim("not normalized"));
+    }
+    VerifierId::try_from(value.into_bytes())
+        .map_err(|_| IdTokenError::InvalidIdClaim("longer than 256 bytes"))
+}
