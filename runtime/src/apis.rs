@@ -189,6 +189,26 @@ impl_runtime_apis! {
         }
     }
 
+    impl torus_primitives::VerifiersApi<Block, AccountId, Balance> for Runtime {
+        fn verifier(name: Vec<u8>) -> Option<torus_primitives::VerifierRecord<AccountId, Balance>> {
+            Verifiers::verifier(&name)
+        }
+    }
+
+    impl torus_primitives::KeysApi<Block> for Runtime {
+        fn lookup(verifier: Vec<u8>, verifier_id: Vec<u8>) -> Option<torus_primitives::AssignedKey> {
+            Keys::lookup(&verifier, &verifier_id)
+        }
+
+        fn buffer_size() -> u64 {
+            Keys::buffer_size()
+        }
+
+        fn key(key_id: torus_primitives::KeyId) -> Option<torus_primitives::KeyRecord> {
+            Keys::key(key_id)
+        }
+    }
+
     impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
         fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
             build_state::<RuntimeGenesisConfig>(config)

@@ -8,7 +8,9 @@ use frame_election_provider_support::{
 };
 use frame_support::{
     derive_impl,
-    traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Nothing, VariantCountOf},
+    traits::{
+        ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Contains, Nothing, VariantCountOf,
+    },
     weights::{
         constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
         IdentityFee, Weight,
@@ -246,4 +248,42 @@ impl pallet_sudo::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
     type RuntimeCall = RuntimeCall;
     type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+    /// Held from a dapp for each verifier it registers, returned when the verifier is removed.
+    pub const VerifierDeposit: Balance = 10 * UNIT;
+}
+
+impl pallet_verifiers::Config for Runtime {
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    type VerifierDeposit = VerifierDeposit;
+    type WeightInfo = pallet_verifiers::weights::SubstrateWeight<Runtime>;
+}
+
+/// The accounts that may assign keys: a current validator's Aura session key, used as an
+/// account. Nodes sign `keys.assign` with the session key they already hold, so a validator's
+/// stash key never has to be online. (On the dev and local chains the Aura key of `//Alice` is
+/// Alice's account, which is endowed; elsewhere the session-key account needs an existential
+/// deposit so its nonce can be checked.)
+pub struct CurrentValidatorSessionKeys;
+impl Contains<AccountId> for CurrentValidatorSessionKeys {
+    fn contains(who: &AccountId) -> bool {
+        let key: &[u8] = who.as_ref();
+        Session::key_owner(sp_core::crypto::key_types::AURA, key)
+            .is_some_and(|validator| pallet_session::Validators::<Runtime>::get().contains(&validator))
+    }
+}
+
+parameter_types! {
+    /// The most keys one DKG batch adds to the buffer.
+    pub const MaxKeyBatch: u32 = 64;
+}
+
+impl pallet_keys::Config for Runtime {
+    type Verifiers = Verifiers;
+    type Assigners = CurrentValidatorSessionKeys;
+    type MaxBatchSize = MaxKeyBatch;
+    type WeightInfo = pallet_keys::weights::SubstrateWeight<Runtime>;
 }

@@ -3,7 +3,8 @@
 //! A FRAME runtime for the Torus proof-of-stake chain: accounts and balances, fees, Aura block
 //! authoring with GRANDPA finality, and nominated proof-of-stake (staking with an on-chain
 //! election, sessions with historical proofs, offences). Validators elected here are the ones
-//! that hold the network's threshold key shares.
+//! that hold the network's threshold key shares. On top: `Verifiers` (the login rules dapps
+//! register) and `Keys` (the buffer of generated keys and which user each is assigned to).
 //!
 //! Layout: [`configs`] implements each pallet's `Config`, [`apis`] the runtime APIs the node
 //! calls, and [`genesis_config_presets`] the `dev` and `local` genesis states.
@@ -199,4 +200,10 @@ mod runtime {
     pub type Grandpa = pallet_grandpa;
     #[runtime::pallet_index(11)]
     pub type Sudo = pallet_sudo;
+
+    // Torus: login rules registered by dapps, and the key buffer with its assignments.
+    #[runtime::pallet_index(20)]
+    pub type Verifiers = pallet_verifiers;
+    #[runtime::pallet_index(21)]
+    pub type Keys = pallet_keys;
 }

@@ -22,13 +22,17 @@ use jsonrpsee::{
     rpc_params,
 };
 use polkadot_sdk::{
+    frame_support::storage::storage_prefix,
     frame_system, pallet_transaction_payment,
     sp_core::{Bytes, H256},
     sp_keyring::Sr25519Keyring,
     sp_runtime::{generic::Era, MultiAddress, MultiSignature},
 };
 use serde_json::Value;
-use torus_runtime::{RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic};
+use frame_system::{EventRecord, Phase};
+use torus_runtime::{
+    RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic,
+};
 
 /// Multi-node tests share two cores: they run one network at a time.
 static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -104,7 +108,12 @@ impl Node {
 
     /// Raw storage at the best block.
     pub async fn storage(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let value = self.call("state_getStorage", rpc_params![Bytes(key.to_vec())]).await?;
+        self.storage_at(key, None).await
+    }
+
+    /// Raw storage at block `at` (the best block if `None`).
+    pub async fn storage_at(&self, key: &[u8], at: Option<H256>) -> Result<Option<Vec<u8>>> {
+        let value = self.call("state_getStorage", rpc_params![Bytes(key.to_vec()), at]).await?;
         match value {
             Value::Null => Ok(None),
             Value::String(hex) => Ok(Some(decode_hex(&hex)?)),
@@ -114,27 +123,81 @@ impl Node {
 
     /// Decoded storage at the best block.
     pub async fn storage_value<T: Decode>(&self, key: &[u8]) -> Result<Option<T>> {
-        self.storage(key)
+        self.storage_value_at(key, None).await
+    }
+
+    /// Decoded storage at block `at` (the best block if `None`).
+    pub async fn storage_value_at<T: Decode>(&self, key: &[u8], at: Option<H256>) -> Result<Option<T>> {
+        self.storage_at(key, at)
             .await?
             .map(|bytes| T::decode(&mut &bytes[..]).context("decoding storage"))
             .transpose()
     }
 
-    /// Signs `call` as `signer` (with the next nonce the node knows of) and submits it.
-    pub async fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> Result<H256> {
+    /// `call` signed by `signer` with the next nonce the node knows of (pending ones included).
+    pub async fn signed(&self, signer: Sr25519Keyring, call: RuntimeCall) -> Result<UncheckedExtrinsic> {
         let account = signer.to_account_id();
         let nonce = self.call("system_accountNextIndex", rpc_params![account.to_string()]).await?;
         let nonce = nonce.as_u64().ok_or_else(|| anyhow!("bad nonce {nonce}"))? as u32;
-        let genesis: H256 = serde_json::from_value(
-            self.call("chain_getBlockHash", rpc_params![0]).await?,
-        )?;
+        let genesis: H256 =
+            serde_json::from_value(self.call("chain_getBlockHash", rpc_params![0]).await?)?;
         let version = self.call("state_getRuntimeVersion", rpc_params![]).await?;
         let spec_version = version["specVersion"].as_u64().ok_or_else(|| anyhow!("no specVersion"))?;
         let tx_version =
             version["transactionVersion"].as_u64().ok_or_else(|| anyhow!("no transactionVersion"))?;
-        let xt = sign(signer, call, nonce, genesis, spec_version as u32, tx_version as u32);
+        Ok(sign(signer, call, nonce, genesis, spec_version as u32, tx_version as u32))
+    }
+
+    /// Signs `call` as `signer` and submits it to the pool; returns the extrinsic's hash.
+    pub async fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> Result<H256> {
+        let xt = self.signed(signer, call).await?;
         let hash = self.call("author_submitExtrinsic", rpc_params![Bytes(xt.encode())]).await?;
         Ok(serde_json::from_value(hash)?)
+    }
+
+    /// Signs and submits `call`, waits until a block includes it, and returns the events it
+    /// emitted there (ending in `System::ExtrinsicSuccess` or `System::ExtrinsicFailed`).
+    pub async fn submit_and_watch(
+        &self,
+        signer: Sr25519Keyring,
+        call: RuntimeCall,
+    ) -> Result<Vec<RuntimeEvent>> {
+        let xt_hex = format!("0x{}", hex(&self.signed(signer, call).await?.encode()));
+        let mut next = self.best_number().await? + 1;
+        self.call("author_submitExtrinsic", rpc_params![&xt_hex]).await?;
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(60) {
+            while next <= self.best_number().await? {
+                let hash = self.call("chain_getBlockHash", rpc_params![next]).await?;
+                let block = self.call("chain_getBlock", rpc_params![&hash]).await?;
+                let extrinsics = block["block"]["extrinsics"]
+                    .as_array()
+                    .ok_or_else(|| anyhow!("block {next} without extrinsics"))?;
+                if let Some(index) = extrinsics.iter().position(|x| x.as_str() == Some(&xt_hex)) {
+                    let hash: H256 = serde_json::from_value(hash)?;
+                    let events: Vec<EventRecord<RuntimeEvent, H256>> = self
+                        .storage_value_at(&storage_prefix(b"System", b"Events"), Some(hash))
+                        .await?
+                        .unwrap_or_default();
+                    return Ok(events
+                        .into_iter()
+                        .filter(|r| r.phase == Phase::ApplyExtrinsic(index as u32))
+                        .map(|r| r.event)
+                        .collect());
+                }
+                next += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        bail!("the extrinsic was not included within 60 s")
+    }
+
+    /// Calls a runtime API function (`Trait_method`) at the best block with SCALE-encoded
+    /// arguments, and decodes its result.
+    pub async fn runtime_api<R: Decode>(&self, method: &str, args: &[u8]) -> Result<R> {
+        let result = self.call("state_call", rpc_params![method, Bytes(args.to_vec())]).await?;
+        let hex = result.as_str().ok_or_else(|| anyhow!("bad state_call result {result}"))?;
+        R::decode(&mut &decode_hex(hex)?[..]).with_context(|| format!("decoding {method}"))
     }
 
     /// Kills the node process (as `kill -9` would).
@@ -186,6 +249,11 @@ pub fn sign(
 fn header_number(header: &Value) -> Result<u32> {
     let hex = header["number"].as_str().ok_or_else(|| anyhow!("header without number: {header}"))?;
     Ok(u32::from_str_radix(hex.trim_start_matches("0x"), 16)?)
+}
+
+/// Lower-case hex of bytes, without a prefix.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Bytes of a `0x`-prefixed hex string.
