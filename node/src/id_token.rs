@@ -618,3 +618,101 @@ fn id_claim(
     VerifierId::try_from(value.into_bytes())
         .map_err(|_| IdTokenError::InvalidIdClaim("longer than 256 bytes"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The codes are part of the RPC's interface: pinned, and one per variant.
+    #[test]
+    fn error_codes_are_pinned_and_distinct() {
+        use IdTokenError as E;
+        let all = [
+            (E::TooLong, 1),
+            (E::Malformed, 2),
+            (E::InvalidHeader("x"), 3),
+            (E::InvalidPayload, 4),
+            (E::AlgNone, 10),
+            (E::SymmetricAlg, 11),
+            (E::MissingKid, 12),
+            (E::UnknownKid, 13),
+            (
+                E::AlgMismatch {
+                    expected: JwkAlg::RS256,
+                },
+                14,
+            ),
+            (E::InvalidKey("x"), 15),
+            (E::InvalidSignature, 20),
+            (E::MissingClaim("exp"), 30),
+            (E::InvalidClaim("exp"), 31),
+            (E::WrongIssuer, 32),
+            (E::WrongAudience, 33),
+            (E::Expired { exp: 1, now: 2 }, 34),
+            (E::NotYetValid { nbf: 1, now: 2 }, 35),
+            (E::IssuedInFuture { iat: 1, now: 2 }, 36),
+            (
+                E::TooOld {
+                    iat: 1,
+                    max_age: 2,
+                    now: 3,
+                },
+                37,
+            ),
+            (E::MissingIdClaim("email".into()), 40),
+            (E::InvalidIdClaim("x"), 41),
+        ];
+        let mut codes = std::collections::HashSet::new();
+        for (error, code) in &all {
+            assert_eq!(error.code(), *code, "{error:?}");
+            assert!(codes.insert(code), "{error:?}");
+            assert!(!error.to_string().is_empty());
+        }
+    }
+
+    #[test]
+    fn numeric_dates_are_non_negative_numbers() {
+        let claims =
+            json_object(br#"{"a": 5, "b": 5.9, "c": -1, "d": "5", "e": 1e300, "f": -0.5}"#)
+                .expect("object");
+        assert_eq!(numeric_date(&claims, "a"), Ok(Some(5)));
+        assert_eq!(numeric_date(&claims, "b"), Ok(Some(5)));
+        assert_eq!(
+            numeric_date(&claims, "c"),
+            Err(IdTokenError::InvalidClaim("c"))
+        );
+        assert_eq!(
+            numeric_date(&claims, "d"),
+            Err(IdTokenError::InvalidClaim("d"))
+        );
+        assert_eq!(numeric_date(&claims, "e"), Ok(Some(u64::MAX)));
+        assert_eq!(
+            numeric_date(&claims, "f"),
+            Err(IdTokenError::InvalidClaim("f"))
+        );
+        assert_eq!(numeric_date(&claims, "absent"), Ok(None));
+    }
+
+    #[test]
+    fn leading_zeros_are_stripped() {
+        assert_eq!(strip_leading_zeros(&[0, 0, 1, 0]), &[1, 0]);
+        assert_eq!(strip_leading_zeros(&[0, 0]), &[] as &[u8]);
+        assert_eq!(strip_leading_zeros(&[]), &[] as &[u8]);
+    }
+
+    #[test]
+    fn every_algorithm_has_its_jws_name() {
+        for (alg, name) in [
+            (JwkAlg::RS256, "RS256"),
+            (JwkAlg::RS384, "RS384"),
+            (JwkAlg::RS512, "RS512"),
+            (JwkAlg::PS256, "PS256"),
+            (JwkAlg::PS384, "PS384"),
+            (JwkAlg::PS512, "PS512"),
+            (JwkAlg::ES256, "ES256"),
+            (JwkAlg::ES256K, "ES256K"),
+        ] {
+            assert_eq!(alg_name(alg), name);
+        }
+    }
+}
