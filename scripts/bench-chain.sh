@@ -12,11 +12,15 @@ rpc() {
         -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":${2:-[]}}" \
         "http://127.0.0.1:$port"
 }
-number_of() { sed -E 's/.*"number":"0x([0-9a-f]+)".*/\1/' | { read -r hex && echo $((16#$hex)); }; }
+number_of() {
+    local hex
+    hex=$(sed -nE 's/.*"number":"0x([0-9a-f]+)".*/\1/p')
+    [ -n "$hex" ] && echo $((16#$hex))
+}
 best() { rpc chain_getHeader | number_of; }
 finalized() {
     local hash
-    hash=$(rpc chain_getFinalizedHead | sed -E 's/.*"result":"([^"]+)".*/\1/')
+    hash=$(rpc chain_getFinalizedHead | sed -nE 's/.*"result":"([^"]+)".*/\1/p')
     rpc chain_getHeader "[\"$hash\"]" | number_of
 }
 

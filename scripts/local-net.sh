@@ -29,16 +29,20 @@ rpc() { # rpc PORT METHOD [PARAMS_JSON]
         "http://127.0.0.1:$1"
 }
 
+number_of() { # the block number of the header JSON on stdin, in decimal
+    local hex
+    hex=$(sed -nE 's/.*"number":"0x([0-9a-f]+)".*/\1/p')
+    [ -n "$hex" ] && echo $((16#$hex))
+}
+
 finalized_number() { # finalized_number PORT
     local hash
-    hash=$(rpc "$1" chain_getFinalizedHead | sed -E 's/.*"result":"([^"]+)".*/\1/') || return 1
-    rpc "$1" chain_getHeader "[\"$hash\"]" | sed -E 's/.*"number":"0x([0-9a-f]+)".*/\1/' |
-        { read -r hex && echo $((16#$hex)); }
+    hash=$(rpc "$1" chain_getFinalizedHead | sed -nE 's/.*"result":"([^"]+)".*/\1/p')
+    [ -n "$hash" ] && rpc "$1" chain_getHeader "[\"$hash\"]" | number_of
 }
 
 best_number() { # best_number PORT
-    rpc "$1" chain_getHeader | sed -E 's/.*"number":"0x([0-9a-f]+)".*/\1/' |
-        { read -r hex && echo $((16#$hex)); }
+    rpc "$1" chain_getHeader | number_of
 }
 
 stop_network() {

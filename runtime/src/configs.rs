@@ -6,6 +6,7 @@ use frame_election_provider_support::{
     bounds::{ElectionBounds, ElectionBoundsBuilder},
     onchain, SequentialPhragmen,
 };
+use frame_support::dispatch::DispatchClass;
 use frame_support::{
     derive_impl,
     traits::{
@@ -16,7 +17,6 @@ use frame_support::{
         IdentityFee, Weight,
     },
 };
-use frame_support::dispatch::DispatchClass;
 use frame_system::{
     limits::{BlockLength, BlockWeights},
     EnsureRoot,
@@ -271,8 +271,9 @@ pub struct CurrentValidatorSessionKeys;
 impl Contains<AccountId> for CurrentValidatorSessionKeys {
     fn contains(who: &AccountId) -> bool {
         let key: &[u8] = who.as_ref();
-        Session::key_owner(sp_core::crypto::key_types::AURA, key)
-            .is_some_and(|validator| pallet_session::Validators::<Runtime>::get().contains(&validator))
+        Session::key_owner(sp_core::crypto::key_types::AURA, key).is_some_and(|validator| {
+            pallet_session::Validators::<Runtime>::get().contains(&validator)
+        })
     }
 }
 

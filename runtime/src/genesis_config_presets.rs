@@ -39,7 +39,11 @@ fn dev_validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> GenesisValidator {
 fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: AccountId) -> Value {
     build_struct_json_patch!(RuntimeGenesisConfig {
         balances: BalancesConfig {
-            balances: endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect::<Vec<_>>(),
+            balances: endowed
+                .iter()
+                .cloned()
+                .map(|a| (a, ENDOWMENT))
+                .collect::<Vec<_>>(),
         },
         session: SessionConfig {
             keys: validators
@@ -50,10 +54,18 @@ fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: Acc
         staking: StakingConfig {
             validator_count: VALIDATOR_COUNT,
             minimum_validator_count: 1,
-            invulnerables: validators.iter().map(|v| v.stash.clone()).collect::<Vec<_>>(),
+            invulnerables: validators
+                .iter()
+                .map(|v| v.stash.clone())
+                .collect::<Vec<_>>(),
             stakers: validators
                 .iter()
-                .map(|v| (v.stash.clone(), v.stash.clone(), VALIDATOR_BOND, StakerStatus::Validator))
+                .map(|v| (
+                    v.stash.clone(),
+                    v.stash.clone(),
+                    VALIDATOR_BOND,
+                    StakerStatus::Validator
+                ))
                 .collect::<Vec<_>>(),
         },
         sudo: SudoConfig { key: Some(root) },

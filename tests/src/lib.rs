@@ -16,6 +16,7 @@ use std::{
 
 use anyhow::{anyhow, bail, Context, Result};
 use codec::{Decode, Encode};
+use frame_system::{EventRecord, Phase};
 use jsonrpsee::{
     core::{client::ClientT, params::ArrayParams},
     http_client::{HttpClient, HttpClientBuilder},
@@ -29,10 +30,7 @@ use polkadot_sdk::{
     sp_runtime::{generic::Era, MultiAddress, MultiSignature},
 };
 use serde_json::Value;
-use frame_system::{EventRecord, Phase};
-use torus_runtime::{
-    RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic,
-};
+use torus_runtime::{RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic};
 
 /// Multi-node tests share two cores: they run one network at a time.
 static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -40,7 +38,9 @@ static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// Takes the lock that keeps networks from running side by side (poison is ignored: a failed
 /// test must not fail the next one).
 pub fn exclusive() -> MutexGuard<'static, ()> {
-    ONE_NETWORK_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    ONE_NETWORK_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Where the `torus-node` binary is.
@@ -56,7 +56,10 @@ pub fn node_binary() -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("cannot locate the target directory from {}", exe.display()))?;
     let node = profile_dir.join("torus-node");
     if !node.exists() {
-        bail!("{} does not exist: run `cargo build -p torus-node` or set TORUS_NODE", node.display());
+        bail!(
+            "{} does not exist: run `cargo build -p torus-node` or set TORUS_NODE",
+            node.display()
+        );
     }
     Ok(node)
 }
@@ -113,7 +116,9 @@ impl Node {
 
     /// Raw storage at block `at` (the best block if `None`).
     pub async fn storage_at(&self, key: &[u8], at: Option<H256>) -> Result<Option<Vec<u8>>> {
-        let value = self.call("state_getStorage", rpc_params![Bytes(key.to_vec()), at]).await?;
+        let value = self
+            .call("state_getStorage", rpc_params![Bytes(key.to_vec()), at])
+            .await?;
         match value {
             Value::Null => Ok(None),
             Value::String(hex) => Ok(Some(decode_hex(&hex)?)),
@@ -127,7 +132,11 @@ impl Node {
     }
 
     /// Decoded storage at block `at` (the best block if `None`).
-    pub async fn storage_value_at<T: Decode>(&self, key: &[u8], at: Option<H256>) -> Result<Option<T>> {
+    pub async fn storage_value_at<T: Decode>(
+        &self,
+        key: &[u8],
+        at: Option<H256>,
+    ) -> Result<Option<T>> {
         self.storage_at(key, at)
             .await?
             .map(|bytes| T::decode(&mut &bytes[..]).context("decoding storage"))
@@ -135,23 +144,41 @@ impl Node {
     }
 
     /// `call` signed by `signer` with the next nonce the node knows of (pending ones included).
-    pub async fn signed(&self, signer: Sr25519Keyring, call: RuntimeCall) -> Result<UncheckedExtrinsic> {
+    pub async fn signed(
+        &self,
+        signer: Sr25519Keyring,
+        call: RuntimeCall,
+    ) -> Result<UncheckedExtrinsic> {
         let account = signer.to_account_id();
-        let nonce = self.call("system_accountNextIndex", rpc_params![account.to_string()]).await?;
+        let nonce = self
+            .call("system_accountNextIndex", rpc_params![account.to_string()])
+            .await?;
         let nonce = nonce.as_u64().ok_or_else(|| anyhow!("bad nonce {nonce}"))? as u32;
         let genesis: H256 =
             serde_json::from_value(self.call("chain_getBlockHash", rpc_params![0]).await?)?;
         let version = self.call("state_getRuntimeVersion", rpc_params![]).await?;
-        let spec_version = version["specVersion"].as_u64().ok_or_else(|| anyhow!("no specVersion"))?;
-        let tx_version =
-            version["transactionVersion"].as_u64().ok_or_else(|| anyhow!("no transactionVersion"))?;
-        Ok(sign(signer, call, nonce, genesis, spec_version as u32, tx_version as u32))
+        let spec_version = version["specVersion"]
+            .as_u64()
+            .ok_or_else(|| anyhow!("no specVersion"))?;
+        let tx_version = version["transactionVersion"]
+            .as_u64()
+            .ok_or_else(|| anyhow!("no transactionVersion"))?;
+        Ok(sign(
+            signer,
+            call,
+            nonce,
+            genesis,
+            spec_version as u32,
+            tx_version as u32,
+        ))
     }
 
     /// Signs `call` as `signer` and submits it to the pool; returns the extrinsic's hash.
     pub async fn submit(&self, signer: Sr25519Keyring, call: RuntimeCall) -> Result<H256> {
         let xt = self.signed(signer, call).await?;
-        let hash = self.call("author_submitExtrinsic", rpc_params![Bytes(xt.encode())]).await?;
+        let hash = self
+            .call("author_submitExtrinsic", rpc_params![Bytes(xt.encode())])
+            .await?;
         Ok(serde_json::from_value(hash)?)
     }
 
@@ -164,7 +191,8 @@ impl Node {
     ) -> Result<Vec<RuntimeEvent>> {
         let xt_hex = format!("0x{}", hex(&self.signed(signer, call).await?.encode()));
         let mut next = self.best_number().await? + 1;
-        self.call("author_submitExtrinsic", rpc_params![&xt_hex]).await?;
+        self.call("author_submitExtrinsic", rpc_params![&xt_hex])
+            .await?;
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(60) {
             while next <= self.best_number().await? {
@@ -195,8 +223,12 @@ impl Node {
     /// Calls a runtime API function (`Trait_method`) at the best block with SCALE-encoded
     /// arguments, and decodes its result.
     pub async fn runtime_api<R: Decode>(&self, method: &str, args: &[u8]) -> Result<R> {
-        let result = self.call("state_call", rpc_params![method, Bytes(args.to_vec())]).await?;
-        let hex = result.as_str().ok_or_else(|| anyhow!("bad state_call result {result}"))?;
+        let result = self
+            .call("state_call", rpc_params![method, Bytes(args.to_vec())])
+            .await?;
+        let hex = result
+            .as_str()
+            .ok_or_else(|| anyhow!("bad state_call result {result}"))?;
         R::decode(&mut &decode_hex(hex)?[..]).with_context(|| format!("decoding {method}"))
     }
 
@@ -235,7 +267,17 @@ pub fn sign(
         pallet_transaction_payment::ChargeTransactionPayment::from(0),
         frame_system::WeightReclaim::new(),
     );
-    let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), (), ());
+    let implicit = (
+        (),
+        spec_version,
+        tx_version,
+        genesis,
+        genesis,
+        (),
+        (),
+        (),
+        (),
+    );
     let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
     let signature = payload.using_encoded(|bytes| signer.sign(bytes));
     UncheckedExtrinsic::new_signed(
@@ -247,7 +289,9 @@ pub fn sign(
 }
 
 fn header_number(header: &Value) -> Result<u32> {
-    let hex = header["number"].as_str().ok_or_else(|| anyhow!("header without number: {header}"))?;
+    let hex = header["number"]
+        .as_str()
+        .ok_or_else(|| anyhow!("header without number: {header}"))?;
     Ok(u32::from_str_radix(hex.trim_start_matches("0x"), 16)?)
 }
 
@@ -339,11 +383,21 @@ impl Network {
         let mut node = node;
         let start = Instant::now();
         while node.call("system_health", rpc_params![]).await.is_err() {
-            if let Some(status) = node.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                bail!("{name} exited ({status}) at start:\n{}", tail(&node.log, 20));
+            if let Some(status) = node
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                bail!(
+                    "{name} exited ({status}) at start:\n{}",
+                    tail(&node.log, 20)
+                );
             }
             if start.elapsed() > Duration::from_secs(120) {
-                bail!("{name}'s RPC did not come up in 120 s:\n{}", tail(&node.log, 20));
+                bail!(
+                    "{name}'s RPC did not come up in 120 s:\n{}",
+                    tail(&node.log, 20)
+                );
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -358,22 +412,34 @@ impl Network {
 
     /// The node started as `name`.
     pub fn node(&self, name: &str) -> &Node {
-        self.nodes.iter().find(|n| n.name == name).expect("no node of that name")
+        self.nodes
+            .iter()
+            .find(|n| n.name == name)
+            .expect("no node of that name")
     }
 
     /// The node started as `name`, mutably.
     pub fn node_mut(&mut self, name: &str) -> &mut Node {
-        self.nodes.iter_mut().find(|n| n.name == name).expect("no node of that name")
+        self.nodes
+            .iter_mut()
+            .find(|n| n.name == name)
+            .expect("no node of that name")
     }
 
     /// Waits until every running node has finalized at least block `number`.
     pub async fn wait_finalized(&self, number: u32, timeout: Duration) -> Result<()> {
         for node in self.nodes.iter().filter(|n| n.child.is_some()) {
-            wait_for(timeout, || async { Ok(node.finalized_number().await? >= number) })
-                .await
-                .with_context(|| {
-                    format!("{} did not finalize block {number}; log: {}", node.name, node.log.display())
-                })?;
+            wait_for(timeout, || async {
+                Ok(node.finalized_number().await? >= number)
+            })
+            .await
+            .with_context(|| {
+                format!(
+                    "{} did not finalize block {number}; log: {}",
+                    node.name,
+                    node.log.display()
+                )
+            })?;
         }
         Ok(())
     }
@@ -382,7 +448,14 @@ impl Network {
     pub fn log_tails(&self) -> String {
         self.nodes
             .iter()
-            .map(|node| format!("---- {} ({})\n{}", node.name, node.log.display(), tail(&node.log, 20)))
+            .map(|node| {
+                format!(
+                    "---- {} ({})\n{}",
+                    node.name,
+                    node.log.display(),
+                    tail(&node.log, 20)
+                )
+            })
             .collect()
     }
 }
@@ -391,7 +464,10 @@ impl Network {
 fn tail(log: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].iter().map(|l| format!("{l}\n")).collect()
+    all[all.len().saturating_sub(lines)..]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// Polls `check` every 500 ms until it returns true; fails after `timeout` with the last

@@ -5,11 +5,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 use codec::Decode;
 use jsonrpsee::rpc_params;
-use polkadot_sdk::{
-    pallet_session, pallet_staking,
-    sp_core::Bytes,
-    sp_keyring::Sr25519Keyring,
-};
+use polkadot_sdk::{pallet_session, pallet_staking, sp_core::Bytes, sp_keyring::Sr25519Keyring};
 use torus_integration_tests::{decode_hex, exclusive, wait_for, Network};
 use torus_runtime::{AccountId, Runtime, RuntimeCall, SessionKeys, UNIT};
 
@@ -41,11 +37,16 @@ async fn four_validators_finalize_blocks() -> Result<()> {
 async fn finality_continues_with_one_of_four_validators_killed() -> Result<()> {
     let _guard = exclusive();
     let mut network = Network::local_validators().await?;
-    network.wait_finalized(2, Duration::from_secs(180)).await.map_err(|e| e.context(network.log_tails()))?;
+    network
+        .wait_finalized(2, Duration::from_secs(180))
+        .await
+        .map_err(|e| e.context(network.log_tails()))?;
 
     network.node_mut("dave").kill();
     let before = network.node("alice").finalized_number().await?;
-    let result = network.wait_finalized(before + 5, Duration::from_secs(120)).await;
+    let result = network
+        .wait_finalized(before + 5, Duration::from_secs(120))
+        .await;
     result.map_err(|e| e.context(network.log_tails()))
 }
 
@@ -63,17 +64,29 @@ async fn a_new_account_bonds_and_becomes_a_validator() -> Result<()> {
         let eve: AccountId = Sr25519Keyring::Eve.to_account_id();
 
         let validators_key = pallet_session::Validators::<Runtime>::hashed_key();
-        let validators: Vec<AccountId> =
-            eve_node.storage_value(&validators_key).await?.context("no session validators")?;
+        let validators: Vec<AccountId> = eve_node
+            .storage_value(&validators_key)
+            .await?
+            .context("no session validators")?;
         assert_eq!(validators.len(), 4);
-        assert!(!validators.contains(&eve), "eve is a validator before bonding");
+        assert!(
+            !validators.contains(&eve),
+            "eve is a validator before bonding"
+        );
 
         // Session keys generated in Eve's node keystore, with the proof that she owns them.
         let generated = eve_node
-            .call("author_rotateKeysWithOwner", rpc_params![Bytes(codec::Encode::encode(&eve))])
+            .call(
+                "author_rotateKeysWithOwner",
+                rpc_params![Bytes(codec::Encode::encode(&eve))],
+            )
             .await?;
-        let keys_hex = generated["keys"].as_str().ok_or_else(|| anyhow!("no keys in {generated}"))?;
-        let proof_hex = generated["proof"].as_str().ok_or_else(|| anyhow!("no proof in {generated}"))?;
+        let keys_hex = generated["keys"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no keys in {generated}"))?;
+        let proof_hex = generated["proof"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no proof in {generated}"))?;
         let keys = SessionKeys::decode(&mut &decode_hex(keys_hex)?[..])?;
         let proof = decode_hex(proof_hex)?;
 
@@ -97,7 +110,10 @@ async fn a_new_account_bonds_and_becomes_a_validator() -> Result<()> {
         .context("eve's bond was not included")?;
 
         eve_node
-            .submit(Sr25519Keyring::Eve, RuntimeCall::Session(pallet_session::Call::set_keys { keys, proof }))
+            .submit(
+                Sr25519Keyring::Eve,
+                RuntimeCall::Session(pallet_session::Call::set_keys { keys, proof }),
+            )
             .await?;
         eve_node
             .submit(
@@ -110,8 +126,10 @@ async fn a_new_account_bonds_and_becomes_a_validator() -> Result<()> {
 
         // Elected at the next era boundary, active from the session after (about 1–2 min).
         wait_for(Duration::from_secs(360), || async {
-            let validators: Vec<AccountId> =
-                eve_node.storage_value(&validators_key).await?.unwrap_or_default();
+            let validators: Vec<AccountId> = eve_node
+                .storage_value(&validators_key)
+                .await?
+                .unwrap_or_default();
             Ok(validators.contains(&eve))
         })
         .await
@@ -119,7 +137,9 @@ async fn a_new_account_bonds_and_becomes_a_validator() -> Result<()> {
 
         // GRANDPA keeps finalizing with the five-member authority set.
         let now = network.node("alice").finalized_number().await?;
-        network.wait_finalized(now + 3, Duration::from_secs(120)).await
+        network
+            .wait_finalized(now + 3, Duration::from_secs(120))
+            .await
     })
     .await
 }

@@ -8,8 +8,7 @@ use codec::{Decode, Encode};
 use polkadot_sdk::{frame_system, sp_keyring::Sr25519Keyring, sp_runtime::DispatchError};
 use torus_integration_tests::{exclusive, Network, Node};
 use torus_primitives::{
-    EcCurve, IdClaim, IdClaimRule, Jwk, JwkAlg, JwkParams, KeyType, VerifierConfig,
-    VerifierRecord,
+    EcCurve, IdClaim, IdClaimRule, Jwk, JwkAlg, JwkParams, KeyType, VerifierConfig, VerifierRecord,
 };
 use torus_runtime::{AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent, UNIT};
 
@@ -28,7 +27,10 @@ fn rsa_jwk(kid: &str) -> Jwk {
     Jwk {
         kid: bounded(kid.as_bytes()),
         alg: JwkAlg::RS256,
-        params: JwkParams::Rsa { n: bounded(&[0xc3; 256]), e: bounded(&[1, 0, 1]) },
+        params: JwkParams::Rsa {
+            n: bounded(&[0xc3; 256]),
+            e: bounded(&[1, 0, 1]),
+        },
     }
 }
 
@@ -42,19 +44,26 @@ fn config(audiences: &[&str]) -> VerifierConfig {
             .try_into()
             .expect("few audiences"),
         jwks: vec![rsa_jwk("k1")].try_into().expect("one key"),
-        id_claim: IdClaimRule { claim: IdClaim::Email, lowercase: true },
+        id_claim: IdClaimRule {
+            claim: IdClaim::Email,
+            lowercase: true,
+        },
         max_token_age_secs: 3600,
         key_type: KeyType::DirectAuth,
     }
 }
 
 async fn verifier(node: &Node, name: &str) -> Result<Option<VerifierRecord<AccountId, Balance>>> {
-    node.runtime_api("VerifiersApi_verifier", &name.as_bytes().to_vec().encode()).await
+    node.runtime_api("VerifiersApi_verifier", &name.as_bytes().to_vec().encode())
+        .await
 }
 
 fn succeeded(events: &[RuntimeEvent]) -> bool {
     events.iter().any(|e| {
-        matches!(e, RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { .. }))
+        matches!(
+            e,
+            RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { .. })
+        )
     })
 }
 
@@ -91,11 +100,13 @@ async fn a_dapp_registers_and_updates_a_verifier_over_rpc() -> Result<()> {
         });
         let events = node.submit_and_watch(dapp, register).await?;
         assert!(succeeded(&events), "register failed: {events:?}");
-        assert!(events.contains(&RuntimeEvent::Verifiers(VerifiersEvent::Registered {
-            name: bounded(name.as_bytes()),
-            owner: dapp.to_account_id(),
-            deposit: 10 * UNIT,
-        })));
+        assert!(
+            events.contains(&RuntimeEvent::Verifiers(VerifiersEvent::Registered {
+                name: bounded(name.as_bytes()),
+                owner: dapp.to_account_id(),
+                deposit: 10 * UNIT,
+            }))
+        );
         let record = verifier(node, name).await?.expect("registered");
         assert_eq!(record.owner, dapp.to_account_id());
         assert_eq!(record.deposit, 10 * UNIT);
@@ -110,7 +121,11 @@ async fn a_dapp_registers_and_updates_a_verifier_over_rpc() -> Result<()> {
         let ec_key = Jwk {
             kid: bounded(b"k2"),
             alg: JwkAlg::ES256,
-            params: JwkParams::Ec { curve: EcCurve::P256, x: [7; 32], y: [9; 32] },
+            params: JwkParams::Ec {
+                curve: EcCurve::P256,
+                x: [7; 32],
+                y: [9; 32],
+            },
         };
         let add = RuntimeCall::Verifiers(VerifiersCall::add_jwk {
             name: bounded(name.as_bytes()),
@@ -130,23 +145,40 @@ async fn a_dapp_registers_and_updates_a_verifier_over_rpc() -> Result<()> {
         });
         let events = node.submit_and_watch(intruder, hijack).await?;
         let error = verifiers_error(&events)?;
-        assert!(matches!(error, VerifiersError::NotOwner), "expected NotOwner, got {error:?}");
+        assert!(
+            matches!(error, VerifiersError::NotOwner),
+            "expected NotOwner, got {error:?}"
+        );
         let squat = RuntimeCall::Verifiers(VerifiersCall::register {
             name: bounded(name.as_bytes()),
             config: config(&["evil"]),
         });
         let events = node.submit_and_watch(intruder, squat).await?;
         let error = verifiers_error(&events)?;
-        assert!(matches!(error, VerifiersError::NameTaken), "expected NameTaken, got {error:?}");
-        assert_eq!(verifier(node, name).await?.expect("still registered").config, expected);
+        assert!(
+            matches!(error, VerifiersError::NameTaken),
+            "expected NameTaken, got {error:?}"
+        );
+        assert_eq!(
+            verifier(node, name)
+                .await?
+                .expect("still registered")
+                .config,
+            expected
+        );
 
         // Every node reads the same verifier.
         for other in &network.nodes {
             let seen = verifier(other, name).await?;
             if seen.as_ref().map(|r| &r.config) != Some(&expected) {
                 // Not imported yet on that node: wait for finality and read again.
-                network.wait_finalized(node.best_number().await?, Duration::from_secs(60)).await?;
-                assert_eq!(verifier(other, name).await?.expect("synced").config, expected);
+                network
+                    .wait_finalized(node.best_number().await?, Duration::from_secs(60))
+                    .await?;
+                assert_eq!(
+                    verifier(other, name).await?.expect("synced").config,
+                    expected
+                );
             }
         }
         Ok(())
