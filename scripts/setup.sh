@@ -4,6 +4,7 @@
 #   - OpenSSL headers and pkg-config (apt: libssl-dev, pkg-config), for litep2p's WebRTC;
 #   - a C compiler (apt: build-essential), for crates that build C code;
 #   - curl (apt), used by scripts/local-net.sh to poll the nodes;
+#   - Node.js and npm (apt: nodejs, npm), for the JavaScript interoperability tests;
 #   - the Rust toolchain of rust-toolchain.toml with its wasm32 target and rust-src.
 # Safe to run again: it only installs what is absent. Sourced by the other scripts.
 set -euo pipefail
@@ -12,6 +13,7 @@ torus_setup() {
     local missing=()
     command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
     command -v curl >/dev/null 2>&1 || missing+=(curl)
+    command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
     command -v cc >/dev/null 2>&1 || missing+=(build-essential)
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
     pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)

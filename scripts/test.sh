@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project: formatting, clippy, the no_std wasm build of the
-# crypto crate, unit and property tests, and the multi-node integration tests (real torus-node
-# processes on 127.0.0.1).
+# crypto crate, unit and property tests, the multi-node integration tests (real torus-node
+# processes on 127.0.0.1), and the JavaScript interoperability checks (npm packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -22,5 +22,9 @@ cargo check -p torus-crypto --no-default-features --target wasm32-unknown-unknow
 step "build torus-node (the integration tests run it)"
 cargo build --workspace --bins --locked
 
+step "the published @toruslabs/eccrypto decrypts what torus-crypto encrypts"
+(cd primitives/crypto/tests/fixtures/eccrypto && npm ci --no-audit --no-fund --loglevel=error && node check-rust.mjs)
+
 step "cargo test --workspace"
 cargo test --workspace --locked
+

@@ -10,7 +10,6 @@ use std::{
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{Mutex, MutexGuard},
     time::{Duration, Instant},
 };
 
@@ -30,17 +29,16 @@ use polkadot_sdk::{
     sp_runtime::{generic::Era, MultiAddress, MultiSignature},
 };
 use serde_json::Value;
+use tokio::sync::{Mutex, MutexGuard};
 use torus_runtime::{RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic};
 
 /// Multi-node tests share two cores: they run one network at a time.
-static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::new(());
+static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
-/// Takes the lock that keeps networks from running side by side (poison is ignored: a failed
-/// test must not fail the next one).
-pub fn exclusive() -> MutexGuard<'static, ()> {
-    ONE_NETWORK_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Waits for, and takes, the lock that keeps the networks of one test binary from running side
+/// by side. (A failed test releases it as a passing one does.)
+pub async fn exclusive() -> MutexGuard<'static, ()> {
+    ONE_NETWORK_AT_A_TIME.lock().await
 }
 
 /// Where the `torus-node` binary is.
@@ -303,7 +301,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Bytes of a `0x`-prefixed hex string.
 pub fn decode_hex(hex: &str) -> Result<Vec<u8>> {
     let hex = hex.trim_start_matches("0x");
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         bail!("odd-length hex");
     }
     (0..hex.len())

@@ -20,7 +20,7 @@ where
 
 #[tokio::test(flavor = "multi_thread")]
 async fn four_validators_finalize_blocks() -> Result<()> {
-    let _guard = exclusive();
+    let _guard = exclusive().await;
     let network = Network::local_validators().await?;
     with_logs(&network, || async {
         network.wait_finalized(3, Duration::from_secs(180)).await?;
@@ -35,7 +35,7 @@ async fn four_validators_finalize_blocks() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn finality_continues_with_one_of_four_validators_killed() -> Result<()> {
-    let _guard = exclusive();
+    let _guard = exclusive().await;
     let mut network = Network::local_validators().await?;
     network
         .wait_finalized(2, Duration::from_secs(180))
@@ -55,7 +55,7 @@ async fn finality_continues_with_one_of_four_validators_killed() -> Result<()> {
 /// and the chain keeps finalizing with her.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_account_bonds_and_becomes_a_validator() -> Result<()> {
-    let _guard = exclusive();
+    let _guard = exclusive().await;
     let mut network = Network::local_validators().await?;
     network.start_validator("eve").await?;
     with_logs(&network, || async {

@@ -83,7 +83,7 @@ fn verifiers_error(events: &[RuntimeEvent]) -> Result<VerifiersError> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dapp_registers_and_updates_a_verifier_over_rpc() -> Result<()> {
-    let _guard = exclusive();
+    let _guard = exclusive().await;
     let network = Network::local_validators().await?;
     let result: Result<()> = async {
         network.wait_finalized(1, Duration::from_secs(180)).await?;
