@@ -25,6 +25,15 @@ cargo build --workspace --bins --locked
 step "the published @toruslabs/eccrypto decrypts what torus-crypto encrypts"
 (cd primitives/crypto/tests/fixtures/eccrypto && npm ci --no-audit --no-fund --loglevel=error && node check-rust.mjs)
 
+step "the pallets' benchmarks, run as tests against their mock runtimes"
+cargo test -p pallet-verifiers -p pallet-keys --features runtime-benchmarks --locked benchmark
+
 step "cargo test --workspace"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+
+# One closing line for the whole run: the sum over every test binary and doc-test run.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"
 
