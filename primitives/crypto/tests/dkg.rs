@@ -65,17 +65,8 @@ fn run_receivers(
 fn fresh(n: u16, t: u16, batch: u32, seed: u64) -> (Net, SessionConfig, Vec<SessionOutput>) {
     let mut r = rng(seed);
     let net = net(n, t, &mut r);
-    let config = SessionConfig::new(
-        [1; 32],
-        batch,
-        net.committee.clone(),
-        net.committee.clone(),
-        SessionKind::Fresh,
-    )
-    .unwrap();
-    let dealings: Vec<Dealing> = (1..=n)
-        .map(|d| dkg::deal(&config, d, None, &mut r).unwrap())
-        .collect();
+    let config = fresh_config(&net, 1, batch);
+    let dealings: Vec<Dealing> = deal_all(&config, n, &mut r);
     let (outputs, complaints) = run_receivers(&config, &net, &dealings, None, &mut r);
     assert!(complaints.is_empty());
     assert_eq!(
@@ -83,6 +74,25 @@ fn fresh(n: u16, t: u16, batch: u32, seed: u64) -> (Net, SessionConfig, Vec<Sess
         group_commitments(&config, &dealings, &outputs[0].qualified).unwrap()
     );
     (net, config, outputs)
+}
+
+/// A fresh-key session among the whole test committee.
+fn fresh_config(net: &Net, session_tag: u8, batch: u32) -> SessionConfig {
+    SessionConfig::new(
+        [session_tag; 32],
+        batch,
+        net.committee.clone(),
+        net.committee.clone(),
+        SessionKind::Fresh,
+    )
+    .unwrap()
+}
+
+/// Every dealer `1..=n` deals honestly.
+fn deal_all(config: &SessionConfig, n: u16, r: &mut ChaCha20Rng) -> Vec<Dealing> {
+    (1..=n)
+        .map(|d| dkg::deal(config, d, None, r).unwrap())
+        .collect()
 }
 
 /// Reconstruct key `b` from the given members' outputs.
@@ -163,14 +173,7 @@ fn fresh_batch_dkg_5_of_3() {
 fn dealing_len_matches_the_encoding() {
     let mut r = rng(14);
     let net = net(5, 3, &mut r);
-    let config = SessionConfig::new(
-        [14; 32],
-        7,
-        net.committee.clone(),
-        net.committee.clone(),
-        SessionKind::Fresh,
-    )
-    .unwrap();
+    let config = fresh_config(&net, 14, 7);
     let d = dkg::deal(&config, 1, None, &mut r).unwrap();
     let len = d.commitments.len() * 65
         + d.ciphertexts
@@ -185,17 +188,8 @@ fn dealing_len_matches_the_encoding() {
 fn bad_share_leads_to_upheld_complaint_and_disqualification() {
     let mut r = rng(2);
     let net = net(5, 3, &mut r);
-    let config = SessionConfig::new(
-        [2; 32],
-        6,
-        net.committee.clone(),
-        net.committee.clone(),
-        SessionKind::Fresh,
-    )
-    .unwrap();
-    let mut dealings: Vec<Dealing> = (1..=5)
-        .map(|d| dkg::deal(&config, d, None, &mut r).unwrap())
-        .collect();
+    let config = fresh_config(&net, 2, 6);
+    let mut dealings: Vec<Dealing> = deal_all(&config, 5, &mut r);
     dealings[3] = corrupt_share(&config, &dealings[3], &net, 2, 4, &mut r);
     let (outputs, complaints) = run_receivers(&config, &net, &dealings, None, &mut r);
     assert_eq!(complaints.len(), 1);
@@ -225,14 +219,7 @@ fn bad_share_leads_to_upheld_complaint_and_disqualification() {
 fn false_and_forged_complaints_blame_the_complainer() {
     let mut r = rng(3);
     let net = net(4, 2, &mut r);
-    let config = SessionConfig::new(
-        [3; 32],
-        3,
-        net.committee.clone(),
-        net.committee.clone(),
-        SessionKind::Fresh,
-    )
-    .unwrap();
+    let config = fresh_config(&net, 3, 3);
     let dealing = dkg::deal(&config, 1, None, &mut r).unwrap();
     let honest = dkg::complain(&config, 3, &net.keys[2], &dealing, 1, &mut r).unwrap();
     let false_complaint = ComplaintVerdict::ComplainerFaulty(Error::FalseComplaint {
@@ -305,17 +292,8 @@ fn false_and_forged_complaints_blame_the_complainer() {
 fn undecryptable_ciphertext_is_the_dealers_fault() {
     let mut r = rng(4);
     let net = net(3, 2, &mut r);
-    let config = SessionConfig::new(
-        [4; 32],
-        2,
-        net.committee.clone(),
-        net.committee.clone(),
-        SessionKind::Fresh,
-    )
-    .unwrap();
-    let mut dealings: Vec<Dealing> = (1..=3)
-        .map(|d| dkg::deal(&config, d, None, &mut r).unwrap())
-        .collect();
+    let config = fresh_config(&net, 4, 2);
+    let mut dealings: Vec<Dealing> = deal_all(&config, 3, &mut r);
     dealings[0].ciphertexts[2].mac[0] ^= 1;
     let (outputs, complaints) = run_receivers(&config, &net, &dealings, None, &mut r);
     assert_eq!(complaints.len(), 1);
@@ -334,14 +312,7 @@ fn undecryptable_ciphertext_is_the_dealers_fault() {
 fn malformed_dealings_are_public_faults() {
     let mut r = rng(5);
     let net = net(3, 2, &mut r);
-    let config = SessionConfig::new(
-        [5; 32],
-        2,
-        net.committee.clone(),
-        net.committee.clone(),
-        SessionKind::Fresh,
-    )
-    .unwrap();
+    let config = fresh_config(&net, 5, 2);
     let good = dkg::deal(&config, 1, None, &mut r).unwrap();
     let fault = |f| {
         Err(Error::MalformedDealing {
@@ -417,14 +388,7 @@ fn malformed_dealings_are_public_faults() {
 fn copied_ciphertexts_are_malformed_and_never_complained_about() {
     let mut r = rng(13);
     let net = net(3, 2, &mut r);
-    let config = SessionConfig::new(
-        [13; 32],
-        2,
-        net.committee.clone(),
-        net.committee.clone(),
-        SessionKind::Fresh,
-    )
-    .unwrap();
+    let config = fresh_config(&net, 13, 2);
     let honest = dkg::deal(&config, 1, None, &mut r).unwrap();
     let mut thief = dkg::deal(&config, 2, None, &mut r).unwrap();
     thief.ciphertexts[2] = honest.ciphertexts[2].clone();
@@ -466,17 +430,8 @@ fn copied_ciphertexts_are_malformed_and_never_complained_about() {
 fn finalize_refuses_bad_qualified_sets() {
     let mut r = rng(6);
     let net = net(4, 3, &mut r);
-    let config = SessionConfig::new(
-        [6; 32],
-        2,
-        net.committee.clone(),
-        net.committee.clone(),
-        SessionKind::Fresh,
-    )
-    .unwrap();
-    let mut dealings: Vec<Dealing> = (1..=4)
-        .map(|d| dkg::deal(&config, d, None, &mut r).unwrap())
-        .collect();
+    let config = fresh_config(&net, 6, 2);
+    let mut dealings: Vec<Dealing> = deal_all(&config, 4, &mut r);
     dealings[1] = corrupt_share(&config, &dealings[1], &net, 1, 0, &mut r);
     let rec = Receiver::new(config.clone(), 1, net.keys[0].clone(), None).unwrap();
     let (state, complaints) = rec.receive(&dealings, &mut r).unwrap();
