@@ -79,23 +79,14 @@ pub const MILLISECS_PER_BLOCK: u64 = 3_000;
 /// Aura slot duration (ms).
 pub const SLOT_DURATION: u64 = MILLISECS_PER_BLOCK;
 
-/// Blocks per minute.
-pub const MINUTES: BlockNumber = 60_000 / (MILLISECS_PER_BLOCK as BlockNumber);
-/// Blocks per hour.
-pub const HOURS: BlockNumber = MINUTES * 60;
-/// Blocks per day.
-pub const DAYS: BlockNumber = HOURS * 24;
-
 /// Blocks per session (30 s): the validator set can change at each session boundary.
 /// Short on purpose for this test network, so validator set changes are observable in minutes.
 pub const SESSION_LENGTH: BlockNumber = 10;
 
-/// The smallest unit of the native token is a pico-TORUS (12 decimals).
+/// One TORUS, the native token: 10^12 of its smallest unit (12 decimals).
 pub const UNIT: Balance = 1_000_000_000_000;
 /// One thousandth of a TORUS.
 pub const MILLI_UNIT: Balance = 1_000_000_000;
-/// One millionth of a TORUS.
-pub const MICRO_UNIT: Balance = 1_000_000;
 /// The minimum balance an account must keep to exist.
 pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNIT;
 

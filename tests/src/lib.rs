@@ -83,11 +83,6 @@ pub struct Node {
 }
 
 impl Node {
-    /// The JSON-RPC endpoint URL.
-    pub fn rpc_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.rpc_port)
-    }
-
     /// A JSON-RPC call.
     pub async fn call(&self, method: &str, params: ArrayParams) -> Result<Value> {
         self.rpc
