@@ -37,6 +37,19 @@ pub enum Subcommand {
 
     /// Print the database's metadata.
     ChainInfo(sc_cli::ChainInfoCmd),
+
+    /// Benchmark the runtime (only in a node built with `--features runtime-benchmarks`).
+    #[cfg(feature = "runtime-benchmarks")]
+    #[command(subcommand)]
+    Benchmark(BenchmarkSubcommand),
+}
+
+/// What `torus-node benchmark` measures.
+#[cfg(feature = "runtime-benchmarks")]
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchmarkSubcommand {
+    /// Run the pallets' benchmarks in the runtime and write their `weights.rs`.
+    Pallet(frame_benchmarking_cli::PalletCmd),
 }
 
 /// `torus-node` arguments: a subcommand, or the flags of a running node.
@@ -49,6 +62,11 @@ pub struct Cli {
     /// Flags of the running node (chain, ports, keystore, database, ...).
     #[clap(flatten)]
     pub run: sc_cli::RunCmd,
+
+    /// TEST ONLY: make this validator's keyholder misbehave, to exercise the DKG's complaints.
+    /// Refused unless the chain is a development or local chain.
+    #[arg(long, value_enum, value_name = "MISBEHAVIOR")]
+    pub dkg_test_misbehavior: Option<crate::keyholder::Misbehavior>,
 }
 
 /// The chain specs built into the binary, by the `--chain` name that selects them.

@@ -132,16 +132,39 @@ pub fn run() -> sc_cli::Result<()> {
             let runner = cli.create_runner(cmd)?;
             runner.sync_run(|config| cmd.run::<Block>(&config))
         }
+        #[cfg(feature = "runtime-benchmarks")]
+        Some(Subcommand::Benchmark(crate::cli::BenchmarkSubcommand::Pallet(cmd))) => {
+            let runner = cli.create_runner(cmd)?;
+            runner.sync_run(|config| {
+                cmd.run_with_spec::<polkadot_sdk::sp_runtime::traits::HashingFor<Block>, ()>(Some(
+                    config.chain_spec,
+                ))
+            })
+        }
         None => {
             let runner = cli.create_runner(&cli.run)?;
+            let misbehavior = cli.dkg_test_misbehavior;
             runner.run_node_until_exit(|config| async move {
+                if misbehavior.is_some()
+                    && !matches!(
+                        config.chain_spec.chain_type(),
+                        sc_service::ChainType::Development | sc_service::ChainType::Local
+                    )
+                {
+                    return Err(sc_cli::Error::Input(
+                        "--dkg-test-misbehavior is honoured only on development and local chains"
+                            .into(),
+                    ));
+                }
                 match config.network.network_backend {
                     sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
                         sc_network::NetworkWorker<Block, <Block as BlockT>::Hash>,
-                    >(config)
+                    >(
+                        config, misbehavior
+                    )
                     .map_err(sc_cli::Error::Service),
                     sc_network::config::NetworkBackendType::Litep2p => {
-                        service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+                        service::new_full::<sc_network::Litep2pNetworkBackend>(config, misbehavior)
                             .map_err(sc_cli::Error::Service)
                     }
                 }

@@ -1,5 +1,6 @@
-//! The Torus node as a library: the node service, the chain specs, the command line, the RPC
-//! and the id-token verification ([`id_token`]) that the RPC applies to logins.
+//! The Torus node as a library: the node service, the chain specs, the command line, the RPC,
+//! the keyholder worker (the validator's part in the DKG that fills the key buffer) and the
+//! id-token verification ([`id_token`]) that the RPC applies to logins.
 //!
 //! The `torus-node` binary is a thin wrapper around [`run`].
 
@@ -10,6 +11,7 @@ mod cli;
 #[allow(clippy::result_large_err)]
 mod command;
 pub mod id_token;
+mod keyholder;
 mod rpc;
 #[allow(clippy::result_large_err)]
 mod service;

@@ -1,17 +1,30 @@
-//! The node's RPC API beyond what `sc-service` serves itself (chain, state, author, system).
+//! The node's RPC API beyond what `sc-service` serves itself (chain, state, author, system):
+//! transaction payment, account nonces, and `torus_publicShare` on validators.
 
 use std::sync::Arc;
 
-use jsonrpsee::RpcModule;
+use jsonrpsee::{
+    core::RpcResult,
+    proc_macros::rpc,
+    types::{ErrorObject, ErrorObjectOwned},
+    RpcModule,
+};
+use k256::{elliptic_curve::sec1::ToEncodedPoint, ProjectivePoint};
 use polkadot_sdk::{
     pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer},
+    sc_keystore::LocalKeystore,
     sc_transaction_pool_api::TransactionPool,
     sp_api::ProvideRuntimeApi,
     sp_block_builder::BlockBuilder,
     sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata},
     substrate_frame_rpc_system::{System, SystemApiServer},
 };
+use serde::Serialize;
+use torus_primitives::{dkg::app, KeyId, KeysApi};
 use torus_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use zeroize::Zeroizing;
+
+use crate::keyholder::store::ShareStore;
 
 /// What the RPC handlers need from the node.
 pub struct FullDeps<C, P> {
@@ -19,6 +32,8 @@ pub struct FullDeps<C, P> {
     pub client: Arc<C>,
     /// The transaction pool.
     pub pool: Arc<P>,
+    /// On validators: the share store and the keystore that decrypts it.
+    pub keyholder: Option<(Arc<ShareStore>, Arc<LocalKeystore>)>,
 }
 
 /// All RPC extensions of a full node.
@@ -34,12 +49,109 @@ where
         + 'static,
     C::Api: polkadot_sdk::substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
         + polkadot_sdk::pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
-        + BlockBuilder<Block>,
+        + BlockBuilder<Block>
+        + KeysApi<Block>,
     P: TransactionPool + 'static,
 {
-    let FullDeps { client, pool } = deps;
+    let FullDeps {
+        client,
+        pool,
+        keyholder,
+    } = deps;
     let mut module = RpcModule::new(());
     module.merge(System::new(client.clone(), pool).into_rpc())?;
-    module.merge(TransactionPayment::new(client).into_rpc())?;
+    module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+    if let Some((store, keystore)) = keyholder {
+        module.merge(
+            Keyholder {
+                client,
+                store,
+                keystore,
+            }
+            .into_rpc(),
+        )?;
+    }
     Ok(module)
+}
+
+/// A validator's public share of one generated key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicShare {
+    /// The validator's member index in the key's DKG batch (the share's x coordinate).
+    pub member_index: u16,
+    /// `share·G`, compressed SEC1, hex without `0x`.
+    pub public_share: String,
+}
+
+/// Error code: no generated key has this id.
+pub const UNKNOWN_KEY: i32 = 4001;
+/// Error code: this node holds no share of the key (not a member of its batch, or lost).
+pub const NO_SHARE: i32 = 4002;
+/// Error code: the share store could not be read.
+pub const STORE_ERROR: i32 = 5001;
+
+/// The validator's view of the keys it holds shares of.
+#[rpc(server, namespace = "torus")]
+pub trait KeyholderApi {
+    /// This node's public share of the key `key_id` (anyone may check it against the key's
+    /// commitments on chain; the share itself never leaves the node).
+    #[method(name = "publicShare")]
+    fn public_share(&self, key_id: KeyId) -> RpcResult<PublicShare>;
+}
+
+struct Keyholder<C> {
+    client: Arc<C>,
+    store: Arc<ShareStore>,
+    keystore: Arc<LocalKeystore>,
+}
+
+fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObject::owned(code, message.into(), None::<()>)
+}
+
+impl<C> KeyholderApiServer for Keyholder<C>
+where
+    C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
+    C::Api: KeysApi<Block>,
+{
+    fn public_share(&self, key_id: KeyId) -> RpcResult<PublicShare> {
+        let best = self.client.info().best_hash;
+        let record = self
+            .client
+            .runtime_api()
+            .key(best, key_id)
+            .map_err(|e| error(STORE_ERROR, e.to_string()))?
+            .ok_or_else(|| error(UNKNOWN_KEY, format!("no generated key has id {key_id}")))?;
+        let stored = self
+            .store
+            .load(record.batch, |key| {
+                self.keystore
+                    .key_pair::<app::Pair>(key)
+                    .ok()
+                    .flatten()
+                    .map(|pair| Zeroizing::new(pair.into_inner().seed()))
+            })
+            .map_err(|e| error(STORE_ERROR, e.to_string()))?
+            .ok_or_else(|| {
+                error(
+                    NO_SHARE,
+                    format!("this node holds no share of key {key_id}"),
+                )
+            })?;
+        let share = key_id
+            .checked_sub(stored.first_key)
+            .and_then(|i| stored.shares.values.get(usize::try_from(i).ok()?))
+            .ok_or_else(|| {
+                error(
+                    NO_SHARE,
+                    format!("this node holds no share of key {key_id}"),
+                )
+            })?;
+        let point = (ProjectivePoint::GENERATOR * share).to_affine();
+        Ok(PublicShare {
+            member_index: stored.shares.index,
+            public_share: hex::encode(point.to_encoded_point(true).as_bytes()),
+        })
+    }
 }

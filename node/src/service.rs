@@ -20,6 +20,8 @@ use polkadot_sdk::{
 };
 use torus_runtime::{apis::RuntimeApi, opaque::Block};
 
+use crate::keyholder::{store::ShareStore, KeyholderParams, Misbehavior};
+
 /// The client of a full node, executing the runtime in wasm.
 pub type FullClient = sc_service::TFullClient<
     Block,
@@ -140,11 +142,13 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
     })
 }
 
-/// Builds and starts a full node (a validator when `--validator` or a dev key flag is given).
+/// Builds and starts a full node (a validator when `--validator` or a dev key flag is given);
+/// `misbehavior` is the keyholder's test-only misbehaviour (checked by the caller).
 pub fn new_full<
     N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
     config: Configuration,
+    misbehavior: Option<Misbehavior>,
 ) -> Result<TaskManager, ServiceError> {
     let sc_service::PartialComponents {
         client,
@@ -231,13 +235,30 @@ pub fn new_full<
     let enable_grandpa = !config.disable_grandpa;
     let prometheus_registry = config.prometheus_registry().cloned();
 
+    // Validators keep their key shares under the chain's directory, encrypted at rest.
+    let share_store = if role.is_authority() {
+        let dir = config
+            .base_path
+            .config_dir(config.chain_spec.id())
+            .join("keyholder");
+        Some(Arc::new(ShareStore::open(dir).map_err(|e| {
+            ServiceError::Other(format!("cannot open the share store: {e}"))
+        })?))
+    } else {
+        None
+    };
+
     let rpc_extensions_builder = {
         let client = client.clone();
         let pool = transaction_pool.clone();
+        let keyholder = share_store
+            .clone()
+            .map(|store| (store, keystore_container.local_keystore()));
         Box::new(move |_| {
             let deps = crate::rpc::FullDeps {
                 client: client.clone(),
                 pool: pool.clone(),
+                keyholder: keyholder.clone(),
             };
             crate::rpc::create_full(deps).map_err(Into::into)
         })
@@ -258,6 +279,23 @@ pub fn new_full<
         telemetry: telemetry.as_mut(),
         tracing_execute_block: None,
     })?;
+
+    if let Some(store) = share_store {
+        // The keyholder is a validator's duty: if it stops, the node stops.
+        let keyholder = crate::keyholder::run(KeyholderParams {
+            client: client.clone(),
+            pool: transaction_pool.clone(),
+            keystore: keystore_container.local_keystore(),
+            store,
+            registry: prometheus_registry.clone(),
+            misbehavior,
+        });
+        task_manager.spawn_essential_handle().spawn_blocking(
+            "keyholder",
+            Some("keyholder"),
+            keyholder,
+        );
+    }
 
     if role.is_authority() {
         let proposer_factory = sc_basic_authorship::ProposerFactory::new(

@@ -209,6 +209,56 @@ impl_runtime_apis! {
         }
     }
 
+    impl torus_primitives::DkgApi<Block, BlockNumber> for Runtime {
+        fn active_batches() -> Vec<torus_primitives::dkg::ActiveBatch<BlockNumber>> {
+            Dkg::active_batches()
+        }
+
+        fn dealings(batch: torus_primitives::BatchId) -> Vec<(torus_primitives::dkg::MemberIndex, Vec<u8>)> {
+            Dkg::dealings(batch)
+        }
+
+        fn batch_result(batch: torus_primitives::BatchId) -> Option<torus_primitives::dkg::BatchResult<BlockNumber>> {
+            Dkg::batch_result(batch)
+        }
+
+        fn key_commitments(key_id: torus_primitives::KeyId) -> Option<Vec<[u8; 33]>> {
+            Dkg::key_commitments(key_id)
+        }
+
+        fn params() -> torus_primitives::dkg::DkgParams<BlockNumber> {
+            Dkg::params()
+        }
+    }
+
+    #[cfg(feature = "runtime-benchmarks")]
+    impl frame_benchmarking::Benchmark<Block> for Runtime {
+        fn benchmark_metadata(extra: bool) -> (
+            Vec<frame_benchmarking::BenchmarkList>,
+            Vec<frame_support::traits::StorageInfo>,
+        ) {
+            use frame_benchmarking::BenchmarkList;
+            use frame_support::traits::StorageInfoTrait;
+
+            let mut list = Vec::<BenchmarkList>::new();
+            list_benchmarks!(list, extra);
+            (list, AllPalletsWithSystem::storage_info())
+        }
+
+        fn dispatch_benchmark(
+            config: frame_benchmarking::BenchmarkConfig,
+        ) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
+            use frame_benchmarking::BenchmarkBatch;
+            use frame_support::traits::{TrackedStorageKey, WhitelistedStorageKeys};
+
+            let whitelist: Vec<TrackedStorageKey> = AllPalletsWithSystem::whitelisted_storage_keys();
+            let mut batches = Vec::<BenchmarkBatch>::new();
+            let params = (&config, &whitelist);
+            add_benchmarks!(params, batches);
+            Ok(batches)
+        }
+    }
+
     impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
         fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
             build_state::<RuntimeGenesisConfig>(config)

@@ -25,6 +25,7 @@ use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier
 use sp_runtime::{
     curve::PiecewiseLinear,
     traits::{ConvertInto, One, OpaqueKeys},
+    transaction_validity::TransactionPriority,
     Perbill,
 };
 use sp_version::RuntimeVersion;
@@ -279,7 +280,7 @@ impl Contains<AccountId> for CurrentValidatorSessionKeys {
 
 parameter_types! {
     /// The most keys one DKG batch adds to the buffer.
-    pub const MaxKeyBatch: u32 = 64;
+    pub const MaxKeyBatch: u32 = 256;
 }
 
 impl pallet_keys::Config for Runtime {
@@ -287,4 +288,29 @@ impl pallet_keys::Config for Runtime {
     type Assigners = CurrentValidatorSessionKeys;
     type MaxBatchSize = MaxKeyBatch;
     type WeightInfo = pallet_keys::weights::SubstrateWeight<Runtime>;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = crate::benchmarks::KeysBenchmarkHelper;
+}
+
+parameter_types! {
+    /// The largest dealing (bytes): 4 validators fit 256 keys per dealing (~83 KB), 100 still
+    /// fit ~80 (the pallet shrinks batches to fit).
+    pub const MaxDealingLen: u32 = 512 * 1024;
+    /// The most DKG batches that can run at once.
+    pub const MaxConcurrentDkgBatches: u32 = 8;
+    /// Blocks a finished batch's dealings stay in state, so that a validator that restarts can
+    /// still compute its shares (5 minutes).
+    pub const DealingRetention: BlockNumber = 100;
+    /// DKG messages go before ordinary transactions.
+    pub const DkgUnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2;
+}
+
+impl pallet_dkg::Config for Runtime {
+    type KeyBuffer = Keys;
+    type MaxCommittee = ConstU32<MAX_VALIDATORS>;
+    type MaxDealingLen = MaxDealingLen;
+    type MaxConcurrentBatches = MaxConcurrentDkgBatches;
+    type DealingRetention = DealingRetention;
+    type UnsignedPriority = DkgUnsignedPriority;
+    type WeightInfo = pallet_dkg::weights::SubstrateWeight<Runtime>;
 }

@@ -25,13 +25,43 @@ struct GenesisValidator {
     keys: SessionKeys,
 }
 
-/// A development validator whose account and keys all derive from `//Name`.
-fn dev_validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> GenesisValidator {
+/// The DKG (secp256k1) public keys of `//Alice`, `//Bob`, `//Charlie` and `//Dave`: there is no
+/// ECDSA keyring that works in the runtime, so they are written out (a test derives them).
+pub const DEV_DKG_KEYS: [(&str, [u8; 33]); 4] = [
+    (
+        "Alice",
+        hex_literal::hex!("020a1091341fe5664bfa1782d5e04779689068c916b04cb365ec3153755684d9a1"),
+    ),
+    (
+        "Bob",
+        hex_literal::hex!("0390084fdbf27d2b79d26a4f13f0ccd982cb755a661969143c37cbc49ef5b91f27"),
+    ),
+    (
+        "Charlie",
+        hex_literal::hex!("0389411795514af1627765eceffcbd002719f031604fadd7d188e2dc585b4e1afb"),
+    ),
+    (
+        "Dave",
+        hex_literal::hex!("03bc9d0ca094bd5b8b3225d7651eac5d18c1c04bf8ae8f8b263eebca4e1410ed0c"),
+    ),
+];
+
+/// Keys the DKG of the test chains keeps ready in the buffer.
+pub const DKG_TARGET_BUFFER: u64 = 1024;
+/// Keys per DKG batch on the test chains.
+pub const DKG_BATCH_SIZE: u32 = 256;
+
+/// A development validator whose account and keys all derive from `//Name` (`dkg`: the index
+/// of its DKG key in [`DEV_DKG_KEYS`]).
+fn dev_validator(sr: Sr25519Keyring, ed: Ed25519Keyring, dkg: usize) -> GenesisValidator {
     GenesisValidator {
         stash: sr.to_account_id(),
         keys: SessionKeys {
             aura: AuraId::from(sr.public()),
             grandpa: GrandpaId::from(ed.public()),
+            dkg: torus_primitives::dkg::DkgId::from(sp_core::ecdsa::Public::from_raw(
+                DEV_DKG_KEYS[dkg].1,
+            )),
         },
     }
 }
@@ -69,6 +99,13 @@ fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: Acc
                 .collect::<Vec<_>>(),
         },
         sudo: SudoConfig { key: Some(root) },
+        dkg: DkgConfig {
+            target_buffer: DKG_TARGET_BUFFER,
+            batch_size: DKG_BATCH_SIZE,
+            max_concurrent_batches: 2,
+            deal_timeout: 5,
+            verify_timeout: 5,
+        },
     })
 }
 
@@ -79,7 +116,11 @@ fn endowed_dev_accounts() -> Vec<AccountId> {
 /// Single validator (Alice) for `--dev`.
 pub fn development_config_genesis() -> Value {
     genesis(
-        vec![dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+        vec![dev_validator(
+            Sr25519Keyring::Alice,
+            Ed25519Keyring::Alice,
+            0,
+        )],
         endowed_dev_accounts(),
         Sr25519Keyring::Alice.to_account_id(),
     )
@@ -89,10 +130,10 @@ pub fn development_config_genesis() -> Value {
 pub fn local_config_genesis() -> Value {
     genesis(
         vec![
-            dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-            dev_validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-            dev_validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-            dev_validator(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+            dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice, 0),
+            dev_validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob, 1),
+            dev_validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie, 2),
+            dev_validator(Sr25519Keyring::Dave, Ed25519Keyring::Dave, 3),
         ],
         endowed_dev_accounts(),
         Sr25519Keyring::Alice.to_account_id(),
@@ -119,4 +160,18 @@ pub fn preset_names() -> Vec<PresetId> {
         PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
         PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sp_core::{ecdsa, Pair};
+
+    #[test]
+    fn the_dev_dkg_keys_derive_from_the_dev_seeds() {
+        for (name, public) in DEV_DKG_KEYS {
+            let pair = ecdsa::Pair::from_string(&alloc::format!("//{name}"), None).unwrap();
+            assert_eq!(pair.public().0, public, "{name}");
+        }
+    }
 }

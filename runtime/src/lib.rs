@@ -4,7 +4,8 @@
 //! authoring with GRANDPA finality, and nominated proof-of-stake (staking with an on-chain
 //! election, sessions with historical proofs, offences). Validators elected here are the ones
 //! that hold the network's threshold key shares. On top: `Verifiers` (the login rules dapps
-//! register) and `Keys` (the buffer of generated keys and which user each is assigned to).
+//! register), `Keys` (the buffer of generated keys and which user each is assigned to) and `Dkg`
+//! (the validators' batched DKG that fills the buffer).
 //!
 //! Layout: [`configs`] implements each pallet's `Config`, [`apis`] the runtime APIs the node
 //! calls, and [`genesis_config_presets`] the `dev` and `local` genesis states.
@@ -19,6 +20,8 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 extern crate alloc;
 
 pub mod apis;
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
 
@@ -56,6 +59,8 @@ pub mod opaque {
             pub aura: super::Aura,
             /// Finality voting (ed25519).
             pub grandpa: super::Grandpa,
+            /// The key buffer's DKG: shares are encrypted to it, DKG messages signed (secp256k1).
+            pub dkg: super::Dkg,
         }
     }
 }
@@ -197,4 +202,6 @@ mod runtime {
     pub type Verifiers = pallet_verifiers;
     #[runtime::pallet_index(21)]
     pub type Keys = pallet_keys;
+    #[runtime::pallet_index(22)]
+    pub type Dkg = pallet_dkg;
 }

@@ -70,7 +70,7 @@ use frame_support::{
     dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
     ensure,
     pallet_prelude::{BoundedVec, DispatchError},
-    traits::Contains,
+    traits::{Contains, Get},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use torus_primitives::{
@@ -192,6 +192,8 @@ pub mod pallet {
         DuplicatePublicKey,
         /// The key ids would exceed `u64::MAX`.
         KeyIdOverflow,
+        /// A generated batch has more keys than [`Config::MaxBatchSize`].
+        BatchTooLarge,
     }
 
     #[pallet::extra_constants]
@@ -263,6 +265,25 @@ pub trait BenchmarkHelper<AccountId> {
     /// Registers a [`KeyType::DirectAuth`] verifier whose ids keep their case, and returns its
     /// name.
     fn verifier() -> VerifierName;
+}
+
+/// The buffer as the DKG (`pallet-dkg`) sees it.
+impl<T: Config> torus_primitives::KeyBuffer for Pallet<T> {
+    fn buffer_size() -> u64 {
+        Self::buffer_size()
+    }
+
+    fn max_batch_size() -> u32 {
+        T::MaxBatchSize::get()
+    }
+
+    fn insert_generated_keys(
+        batch: BatchId,
+        keys: alloc::vec::Vec<GeneratedKey>,
+    ) -> Result<KeyId, DispatchError> {
+        let keys = BoundedVec::try_from(keys).map_err(|_| Error::<T>::BatchTooLarge)?;
+        Self::insert_generated_keys(batch, keys)
+    }
 }
 
 /// The outcome of a successful assignment.

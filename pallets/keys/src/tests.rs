@@ -138,6 +138,29 @@ fn an_empty_batch_is_refused() {
 }
 
 #[test]
+fn the_dkg_fills_the_buffer_through_the_key_buffer_trait() {
+    use torus_primitives::KeyBuffer;
+    scenario(|| {
+        assert_eq!(<Keys as KeyBuffer>::max_batch_size(), MAX_BATCH_SIZE);
+        let keys: Vec<_> = (1..=3).map(generated).collect();
+        assert_eq!(<Keys as KeyBuffer>::insert_generated_keys(7, keys), Ok(0));
+        assert_eq!(<Keys as KeyBuffer>::buffer_size(), 3);
+    });
+}
+
+#[test]
+fn the_key_buffer_trait_refuses_an_oversized_batch() {
+    use torus_primitives::KeyBuffer;
+    scenario(|| {
+        let keys: Vec<_> = (0..=MAX_BATCH_SIZE as u8).map(generated).collect();
+        assert_noop!(
+            <Keys as KeyBuffer>::insert_generated_keys(7, keys),
+            Error::<Test>::BatchTooLarge
+        );
+    });
+}
+
+#[test]
 fn a_batch_id_is_used_once() {
     scenario(|| {
         fill_buffer(1);

@@ -4,7 +4,8 @@
 //! the lookups return `None` for it.
 
 use crate::{
-    keys::{AssignedKey, KeyId, KeyRecord},
+    dkg::{ActiveBatch, BatchResult, DkgParams, MemberIndex},
+    keys::{AssignedKey, BatchId, KeyId, KeyRecord},
     verifier::VerifierRecord,
 };
 use alloc::vec::Vec;
@@ -29,5 +30,24 @@ sp_api::decl_runtime_apis! {
         fn buffer_size() -> u64;
         /// The key with id `key_id`, if it exists.
         fn key(key_id: KeyId) -> Option<KeyRecord>;
+    }
+
+    /// Read the key buffer's DKG: what the keyholder workers act on, and what anyone can check.
+    pub trait DkgApi<BlockNumber>
+    where
+        BlockNumber: Codec,
+    {
+        /// The batches running now, oldest first.
+        fn active_batches() -> Vec<ActiveBatch<BlockNumber>>;
+        /// The accepted dealings (wire bytes) of a running or recently finished batch, by
+        /// dealer, ascending; empty once they have been pruned.
+        fn dealings(batch: BatchId) -> Vec<(MemberIndex, Vec<u8>)>;
+        /// How a finished batch ended, if it has.
+        fn batch_result(batch: BatchId) -> Option<BatchResult<BlockNumber>>;
+        /// The group Feldman commitment of a generated key (compressed points, constant term
+        /// first): member `j`'s public share is its evaluation at `j`.
+        fn key_commitments(key_id: KeyId) -> Option<Vec<[u8; 33]>>;
+        /// The DKG's current parameters.
+        fn params() -> DkgParams<BlockNumber>;
     }
 }

@@ -1,0 +1,71 @@
+//! The keyholder's Prometheus metrics.
+
+use polkadot_sdk::substrate_prometheus_endpoint::{
+    register, Counter, Gauge, PrometheusError, Registry, U64,
+};
+
+/// Counters and gauges of the keyholder worker, registered once.
+pub struct Metrics {
+    /// Keys whose shares this node stored.
+    pub keys_generated: Counter<U64>,
+    /// Batches this node took part in that completed.
+    pub batches_completed: Counter<U64>,
+    /// Batches this node took part in that were abandoned.
+    pub batches_abandoned: Counter<U64>,
+    /// Dealings this node submitted.
+    pub dealings_submitted: Counter<U64>,
+    /// Complaints this node submitted.
+    pub complaints_submitted: Counter<U64>,
+    /// Unassigned keys on chain at the best block.
+    pub buffer_size: Gauge<U64>,
+}
+
+impl Metrics {
+    /// Register the metrics in `registry`.
+    pub fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+        Ok(Self {
+            keys_generated: register(
+                Counter::new(
+                    "torus_keyholder_keys_generated_total",
+                    "Keys whose shares this node stored",
+                )?,
+                registry,
+            )?,
+            batches_completed: register(
+                Counter::new(
+                    "torus_keyholder_batches_completed_total",
+                    "DKG batches with this node as member that completed",
+                )?,
+                registry,
+            )?,
+            batches_abandoned: register(
+                Counter::new(
+                    "torus_keyholder_batches_abandoned_total",
+                    "DKG batches with this node as member that were abandoned",
+                )?,
+                registry,
+            )?,
+            dealings_submitted: register(
+                Counter::new(
+                    "torus_keyholder_dealings_submitted_total",
+                    "DKG dealings this node submitted",
+                )?,
+                registry,
+            )?,
+            complaints_submitted: register(
+                Counter::new(
+                    "torus_keyholder_complaints_submitted_total",
+                    "DKG complaints this node submitted",
+                )?,
+                registry,
+            )?,
+            buffer_size: register(
+                Gauge::new(
+                    "torus_keyholder_buffer_size",
+                    "Unassigned keys in the key buffer at the best block",
+                )?,
+                registry,
+            )?,
+        })
+    }
+}

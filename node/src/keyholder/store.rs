@@ -1,0 +1,377 @@
+//! The keyholder's share store: this validator's final shares of every finished DKG batch,
+//! one file per batch under the node's base path, encrypted at rest.
+//!
+//! File `batch-<id>.shares` (schema version 1):
+//! `MAGIC (12) ‖ version (1) ‖ DKG public key (33) ‖ nonce (12) ‖ ChaCha20-Poly1305 ciphertext`
+//! of the SCALE-encoded [`StoredShares`]. The AEAD key is SHA-256 of a domain tag and the secret
+//! of the DKG session key named in the header (so shares stay readable after a session-key
+//! rotation while the old key is in the keystore); the header and the batch id are the
+//! associated data, so a file cannot be swapped for another batch's. Files are written to a
+//! temporary name, synced and renamed: a crash leaves either no file or a whole one.
+
+use std::{
+    fs,
+    io::{self, Write},
+    path::{Path, PathBuf},
+};
+
+use chacha20poly1305::{
+    aead::{Aead, KeyInit, Payload},
+    ChaCha20Poly1305, Key, Nonce,
+};
+use codec::{Decode, Encode};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use torus_crypto::dkg::KeyShares;
+use torus_primitives::{dkg::DkgId, BatchId, KeyId};
+use zeroize::Zeroizing;
+
+const MAGIC: &[u8; 12] = b"torus-shares";
+const VERSION: u8 = 1;
+const KEY_TAG: &[u8] = b"torus/keyholder/share-store/v1";
+const HEADER_LEN: usize = MAGIC.len() + 1 + 33;
+const NONCE_LEN: usize = 12;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Reading or writing a file failed.
+    #[error("share store I/O at {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A file is not a share file of this schema, or fails authentication.
+    #[error("share file {0} is corrupt or was not written by this store")]
+    Corrupt(PathBuf),
+    /// The file was written under a DKG key that is not in the keystore.
+    #[error("share file {0} needs a DKG session key that the keystore does not hold")]
+    MissingKey(PathBuf),
+}
+
+/// One batch's final shares as stored.
+#[derive(Encode, Decode)]
+struct StoredPlain {
+    batch: BatchId,
+    first_key: KeyId,
+    shares: Vec<u8>,
+}
+
+/// One batch's final shares, read back.
+pub struct StoredShares {
+    /// The id of the batch's first key.
+    pub first_key: KeyId,
+    /// This member's shares, in key order.
+    pub shares: KeyShares,
+}
+
+/// A directory of encrypted share files.
+pub struct ShareStore {
+    dir: PathBuf,
+}
+
+impl ShareStore {
+    /// Open (creating if needed) the store in `dir`.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(Self { dir })
+    }
+
+    fn path(&self, batch: BatchId) -> PathBuf {
+        self.dir.join(format!("batch-{batch}.shares"))
+    }
+
+    /// Whether the shares of `batch` are stored.
+    pub fn contains(&self, batch: BatchId) -> bool {
+        self.path(batch).is_file()
+    }
+
+    /// Store `shares` of `batch` (keys from `first_key`), encrypted under the DKG key `key`
+    /// whose secret is `secret`. Replaces nothing: storing a batch twice is an error.
+    pub fn save(
+        &self,
+        batch: BatchId,
+        first_key: KeyId,
+        key: &DkgId,
+        secret: &[u8; 32],
+        shares: &KeyShares,
+    ) -> Result<(), StoreError> {
+        let path = self.path(batch);
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let plain = Zeroizing::new(
+            StoredPlain {
+                batch,
+                first_key,
+                shares: shares.to_bytes().to_vec(),
+            }
+            .encode(),
+        );
+        let header = header(key);
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = cipher(secret)
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: &plain,
+                    aad: &associated_data(&header, batch),
+                },
+            )
+            .map_err(|_| StoreError::Corrupt(path.clone()))?;
+
+        let tmp = self.dir.join(format!("batch-{batch}.tmp"));
+        let mut file = fs::File::create(&tmp).map_err(io)?;
+        file.write_all(&header).map_err(io)?;
+        file.write_all(&nonce).map_err(io)?;
+        file.write_all(&sealed).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        if path.exists() {
+            let _ = fs::remove_file(&tmp);
+            return Err(io(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the batch's shares are already stored",
+            )));
+        }
+        fs::rename(&tmp, &path).map_err(io)?;
+        fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
+        Ok(())
+    }
+
+    /// Read the shares of `batch`; `secret_for` gives the secret of a DKG key if the keystore
+    /// holds it. `Ok(None)` if the batch is not stored.
+    pub fn load(
+        &self,
+        batch: BatchId,
+        secret_for: impl Fn(&DkgId) -> Option<Zeroizing<[u8; 32]>>,
+    ) -> Result<Option<StoredShares>, StoreError> {
+        let path = self.path(batch);
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(StoreError::Io { path, source }),
+        };
+        let corrupt = || StoreError::Corrupt(path.clone());
+        if bytes.len() < HEADER_LEN + NONCE_LEN
+            || &bytes[..MAGIC.len()] != MAGIC
+            || bytes[MAGIC.len()] != VERSION
+        {
+            return Err(corrupt());
+        }
+        let (header, rest) = bytes.split_at(HEADER_LEN);
+        let key = DkgId::try_from(&header[MAGIC.len() + 1..]).map_err(|_| corrupt())?;
+        let secret = secret_for(&key).ok_or_else(|| StoreError::MissingKey(path.clone()))?;
+        let (nonce, sealed) = rest.split_at(NONCE_LEN);
+        let plain = Zeroizing::new(
+            cipher(&secret)
+                .decrypt(
+                    Nonce::from_slice(nonce),
+                    Payload {
+                        msg: sealed,
+                        aad: &associated_data(header, batch),
+                    },
+                )
+                .map_err(|_| corrupt())?,
+        );
+        let stored = StoredPlain::decode(&mut &plain[..]).map_err(|_| corrupt())?;
+        let shares = Zeroizing::new(stored.shares);
+        if stored.batch != batch {
+            return Err(corrupt());
+        }
+        Ok(Some(StoredShares {
+            first_key: stored.first_key,
+            shares: KeyShares::from_bytes(&shares).map_err(|_| corrupt())?,
+        }))
+    }
+
+    /// Read the settled-batch cursor (0 if never written): every batch below it has been
+    /// handled by the worker.
+    pub fn cursor(&self) -> Result<BatchId, StoreError> {
+        let path = self.dir.join("cursor");
+        match fs::read(&path) {
+            Ok(bytes) => BatchId::decode(&mut &bytes[..]).map_err(|_| StoreError::Corrupt(path)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
+    }
+
+    /// Persist the settled-batch cursor (atomically).
+    pub fn set_cursor(&self, cursor: BatchId) -> Result<(), StoreError> {
+        let path = self.dir.join("cursor");
+        let tmp = self.dir.join("cursor.tmp");
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        write_synced(&tmp, &cursor.encode()).map_err(io)?;
+        fs::rename(&tmp, &path).map_err(io)
+    }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn header(key: &DkgId) -> Vec<u8> {
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    header.extend_from_slice(MAGIC);
+    header.push(VERSION);
+    header.extend_from_slice(key.as_ref());
+    header
+}
+
+fn associated_data(header: &[u8], batch: BatchId) -> Vec<u8> {
+    let mut aad = header.to_vec();
+    aad.extend_from_slice(&batch.to_le_bytes());
+    aad
+}
+
+fn cipher(secret: &[u8; 32]) -> ChaCha20Poly1305 {
+    let mut hasher = Sha256::new();
+    hasher.update(KEY_TAG);
+    hasher.update(secret);
+    let key = Zeroizing::new(hasher.finalize());
+    ChaCha20Poly1305::new(Key::from_slice(&key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k256::Scalar;
+
+    fn shares() -> KeyShares {
+        KeyShares {
+            index: 3,
+            values: (1..=5u64).map(Scalar::from).collect(),
+        }
+    }
+
+    fn key(byte: u8) -> DkgId {
+        let mut bytes = [byte; 33];
+        bytes[0] = 2;
+        DkgId::from(polkadot_sdk::sp_core::ecdsa::Public::from_raw(bytes))
+    }
+
+    fn temp_store() -> (tempdir::Dir, ShareStore) {
+        let dir = tempdir::Dir::new();
+        let store = ShareStore::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    /// A directory removed when dropped (no extra crate for this).
+    mod tempdir {
+        pub struct Dir(std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Self {
+                let mut bytes = [0u8; 8];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+                let path = std::env::temp_dir()
+                    .join(format!("torus-store-test-{}", u64::from_le_bytes(bytes)));
+                std::fs::create_dir_all(&path).unwrap();
+                Self(path)
+            }
+            pub fn path(&self) -> &std::path::Path {
+                &self.0
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn stored_shares_read_back_with_the_right_key_only() {
+        let (_dir, store) = temp_store();
+        let secret = [7u8; 32];
+        store.save(4, 100, &key(1), &secret, &shares()).unwrap();
+        assert!(store.contains(4));
+        let loaded = store
+            .load(4, |k| (*k == key(1)).then(|| Zeroizing::new(secret)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(loaded.first_key, 100);
+        assert_eq!(loaded.shares.index, 3);
+        assert_eq!(loaded.shares.values, shares().values);
+
+        assert!(matches!(
+            store.load(4, |_| None),
+            Err(StoreError::MissingKey(_))
+        ));
+        assert!(matches!(
+            store.load(4, |_| Some(Zeroizing::new([8u8; 32]))),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(store.load(5, |_| None).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_file_is_encrypted_and_bound_to_its_batch() {
+        let (dir, store) = temp_store();
+        let secret = [9u8; 32];
+        let values = shares();
+        store.save(1, 0, &key(2), &secret, &values).unwrap();
+        let bytes = fs::read(dir.path().join("batch-1.shares")).unwrap();
+        let first = values.values[0].to_bytes();
+        assert!(!bytes.windows(32).any(|w| w == first.as_slice()));
+
+        // The same file under another batch's name fails authentication.
+        fs::copy(
+            dir.path().join("batch-1.shares"),
+            dir.path().join("batch-2.shares"),
+        )
+        .unwrap();
+        assert!(matches!(
+            store.load(2, |_| Some(Zeroizing::new(secret))),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn a_tampered_or_truncated_file_is_corrupt_and_a_batch_is_stored_once() {
+        let (dir, store) = temp_store();
+        let secret = [3u8; 32];
+        store.save(6, 0, &key(3), &secret, &shares()).unwrap();
+        let path = dir.path().join("batch-6.shares");
+        let mut bytes = fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert!(matches!(
+            store.load(6, |_| Some(Zeroizing::new(secret))),
+            Err(StoreError::Corrupt(_))
+        ));
+        fs::write(&path, &bytes[..20]).unwrap();
+        assert!(matches!(
+            store.load(6, |_| Some(Zeroizing::new(secret))),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            store.save(6, 0, &key(3), &secret, &shares()),
+            Err(StoreError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn the_cursor_persists() {
+        let (_dir, store) = temp_store();
+        assert_eq!(store.cursor().unwrap(), 0);
+        store.set_cursor(17).unwrap();
+        assert_eq!(store.cursor().unwrap(), 17);
+        let reopened = ShareStore::open(&store.dir).unwrap();
+        assert_eq!(reopened.cursor().unwrap(), 17);
+    }
+}

@@ -1,0 +1,999 @@
+//! Unit tests: every call, error and event, the validity checks, whole batches (honest, with an
+//! absent member, a bad dealer, a false complaint, a malformed dealing, too few dealers),
+//! deadlines, pruning and the committee; the storage invariants after each scenario.
+
+#![allow(deprecated)] // `ValidateUnsigned`: see the crate documentation.
+
+use crate::{
+    mock::*, testing::*, Absences, ActiveBatches, Committee, Dealings, Error, Event,
+    KeyCommitments, NextBatch, Params, RunningBatches,
+};
+use codec::Encode;
+use frame_support::{
+    assert_noop, assert_ok,
+    dispatch::{DispatchResultWithPostInfo, Pays},
+    traits::{Hooks, OneSessionHandler},
+    BoundedVec,
+};
+use sp_runtime::{
+    traits::{Dispatchable, ValidateUnsigned},
+    transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
+    DispatchError,
+};
+use torus_crypto::{
+    dkg::{self as crypto_dkg, Dealing, Receiver},
+    encoding::{affine_from_uncompressed, point_to_bytes},
+    ProjectivePoint,
+};
+use torus_primitives::{
+    dkg::{
+        commitments_hash, BatchOutcome, BatchPhase, ComplaintMessage, DkgId, DkgParams, Fault,
+        MemberIndex, MessageKind,
+    },
+    BatchId, PublicKey,
+};
+
+type DkgCall = crate::Call<Test>;
+
+fn scenario(test: impl FnOnce()) {
+    new_test_ext().execute_with(|| {
+        test();
+        assert_eq!(Dkg::check_invariants(), Ok(()));
+    });
+}
+
+fn account(i: u32) -> u64 {
+    100 + u64::from(i)
+}
+
+/// The validators `0..n` (accounts 100.., members 1..) become the committee.
+fn session(n: u32) {
+    let validators: Vec<(u64, DkgId)> = (0..n).map(|i| (account(i), member_key(i))).collect();
+    let iter = validators.iter().map(|(a, k)| (a, k.clone()));
+    <Dkg as OneSessionHandler<u64>>::on_new_session(true, iter.clone(), iter);
+}
+
+fn next_block() {
+    let now = System::block_number() + 1;
+    System::set_block_number(now);
+    Dkg::on_initialize(now);
+}
+
+fn run_to(block: u64) {
+    while System::block_number() < block {
+        next_block();
+    }
+}
+
+/// A committee of `n`, and batch 0 started in the next block.
+fn start(n: u32) -> BatchId {
+    session(n);
+    next_block();
+    assert_eq!(RunningBatches::<Test>::get().into_inner(), vec![0]);
+    0
+}
+
+fn set_target(target_buffer: u64) {
+    Params::<Test>::mutate(|p| p.target_buffer = target_buffer);
+}
+
+fn validate(call: &DkgCall) -> Result<(), TransactionValidityError> {
+    Dkg::validate_unsigned(TransactionSource::External, call).map(|_| ())
+}
+
+/// Check validity as the pool and the block do, then dispatch as an unsigned transaction.
+fn submit(call: DkgCall) -> DispatchResultWithPostInfo {
+    assert_eq!(validate(&call), Ok(()));
+    RuntimeCall::Dkg(call).dispatch(RuntimeOrigin::none())
+}
+
+fn dealing_call(batch: BatchId, dealer: MemberIndex, bytes: Vec<u8>) -> DkgCall {
+    let signature = sign::<Test>(batch, dealer, MessageKind::Dealing, &bytes);
+    DkgCall::submit_dealing {
+        batch,
+        dealer,
+        dealing: BoundedVec::try_from(bytes).expect("the dealing fits"),
+        signature,
+    }
+}
+
+fn complaint_call(
+    batch: BatchId,
+    complainer: MemberIndex,
+    dealer: MemberIndex,
+    bytes: Vec<u8>,
+) -> DkgCall {
+    let signature = sign::<Test>(batch, complainer, MessageKind::Complaint, &bytes);
+    DkgCall::submit_complaint {
+        batch,
+        complainer,
+        dealer,
+        complaint: BoundedVec::try_from(bytes).expect("the complaint fits"),
+        signature,
+    }
+}
+
+fn confirm_call(batch: BatchId, member: MemberIndex) -> DkgCall {
+    let signature = sign::<Test>(batch, member, MessageKind::Confirmation, &[]);
+    DkgCall::confirm {
+        batch,
+        member,
+        signature,
+    }
+}
+
+/// Deal honestly as `dealer` and return the dealing.
+fn deal(batch: BatchId, dealer: MemberIndex, rng: &mut rand_chacha::ChaCha20Rng) -> Dealing {
+    let dealing = dealing::<Test>(batch, dealer, rng);
+    assert_ok!(submit(dealing_call(batch, dealer, wire(&dealing))));
+    dealing
+}
+
+/// Member `me` verifies `dealings` and returns its complaints (wire bytes) by dealer.
+fn verify_as(batch: BatchId, me: MemberIndex, dealings: &[Dealing]) -> Vec<(MemberIndex, Vec<u8>)> {
+    let receiver = Receiver::new(
+        config::<Test>(batch),
+        me,
+        encryption_secret(u32::from(me) - 1),
+        None,
+    )
+    .expect("a member");
+    let (_, complaints) = receiver
+        .receive(dealings, &mut rng(99))
+        .expect("verification runs");
+    complaints
+        .iter()
+        .map(|c| (c.dealer, ComplaintMessage::from_complaint(c).encode()))
+        .collect()
+}
+
+fn phase(batch: BatchId) -> BatchPhase<u64> {
+    state::<Test>(batch).phase
+}
+
+/// The sum of the dealers' constant terms of key `key` (compressed).
+fn sum_of_constant_terms(dealings: &[&Dealing], key: usize, t: usize) -> [u8; 33] {
+    let sum = dealings.iter().fold(ProjectivePoint::IDENTITY, |acc, d| {
+        acc + ProjectivePoint::from(
+            affine_from_uncompressed(&d.commitments[key * t]).expect("a valid point"),
+        )
+    });
+    point_to_bytes(&sum).expect("not the identity")
+}
+
+// --- a whole batch ---
+
+#[test]
+fn an_honest_batch_of_four_fills_the_buffer() {
+    scenario(|| {
+        set_target(2);
+        let batch = start(4);
+        System::assert_last_event(
+            Event::BatchStarted {
+                batch,
+                batch_size: 2,
+                members: 4,
+                threshold: 3,
+            }
+            .into(),
+        );
+        let mut rng = rng(1);
+        let dealings: Vec<Dealing> = (1..=4).map(|i| deal(batch, i, &mut rng)).collect();
+        System::assert_last_event(Event::DealingAccepted { batch, dealer: 4 }.into());
+
+        next_block();
+        assert_eq!(phase(batch), BatchPhase::Verifying { deadline: 3 + 5 });
+        for me in 1..=4 {
+            assert!(verify_as(batch, me, &dealings).is_empty());
+            assert_ok!(submit(confirm_call(batch, me)));
+        }
+        System::assert_last_event(Event::Confirmed { batch, member: 4 }.into());
+
+        next_block();
+        System::assert_last_event(
+            Event::BatchCompleted {
+                batch,
+                first_key: 0,
+                key_count: 2,
+            }
+            .into(),
+        );
+        let inserted = MockKeyBuffer::inserted();
+        assert_eq!(inserted.len(), 1);
+        assert_eq!(inserted[0].0, batch);
+        let refs: Vec<&Dealing> = dealings.iter().collect();
+        for (key, generated) in inserted[0].1.iter().enumerate() {
+            let public_key = sum_of_constant_terms(&refs, key, 3);
+            assert_eq!(generated.public_key, PublicKey(public_key));
+            let points = Dkg::key_commitments(key as u64).expect("commitments are stored");
+            assert_eq!(points.len(), 3);
+            assert_eq!(points[0], public_key);
+            assert_eq!(generated.commitments_hash, commitments_hash(&points));
+        }
+        let result = Dkg::batch_result(batch).expect("a result");
+        assert_eq!(
+            result.outcome,
+            BatchOutcome::Completed {
+                first_key: 0,
+                key_count: 2
+            }
+        );
+        assert_eq!(result.qualified, vec![1, 2, 3, 4]);
+        assert!(result.disqualified.is_empty() && result.absent.is_empty());
+        assert_eq!(result.finished_at, 4);
+        assert_eq!(result.info.members.len(), 4);
+        assert!(Dkg::active_batches().is_empty());
+        // The members' own results agree with the chain.
+        assert_eq!(Dkg::dealings(batch).len(), 4);
+        assert_eq!(Dkg::dealings(batch)[0], (1, wire(&dealings[0])));
+    });
+}
+
+#[test]
+fn dealings_are_pruned_after_the_retention() {
+    scenario(|| {
+        set_target(2);
+        let batch = start(1);
+        deal(batch, 1, &mut rng(2));
+        next_block(); // verifying
+        assert_ok!(submit(confirm_call(batch, 1)));
+        next_block(); // finished at 4
+        assert_eq!(Dkg::batch_result(batch).map(|r| r.finished_at), Some(4));
+        run_to(4 + RETENTION - 1);
+        assert_eq!(Dkg::dealings(batch).len(), 1);
+        next_block();
+        assert!(Dkg::dealings(batch).is_empty());
+        assert!(!Dealings::<Test>::contains_key(batch, 1));
+    });
+}
+
+#[test]
+fn a_batch_with_an_absent_member_completes_and_records_the_absence() {
+    scenario(|| {
+        set_target(2);
+        let batch = start(4);
+        let mut rng = rng(3);
+        let dealings: Vec<Dealing> = (1..=3).map(|i| deal(batch, i, &mut rng)).collect();
+        run_to(2 + 5);
+        assert!(matches!(phase(batch), BatchPhase::Dealing { .. }));
+        next_block(); // past the dealing deadline
+        assert_eq!(phase(batch), BatchPhase::Verifying { deadline: 8 + 5 });
+        for me in 1..=3 {
+            assert!(verify_as(batch, me, &dealings).is_empty());
+            assert_ok!(submit(confirm_call(batch, me)));
+        }
+        next_block();
+        let result = Dkg::batch_result(batch).expect("a result");
+        assert_eq!(
+            result.outcome,
+            BatchOutcome::Completed {
+                first_key: 0,
+                key_count: 2
+            }
+        );
+        assert_eq!(result.qualified, vec![1, 2, 3]);
+        assert_eq!(result.absent, vec![4]);
+        assert_eq!(Absences::<Test>::get(account(3)), 1);
+        assert_eq!(Absences::<Test>::get(account(0)), 0);
+        let refs: Vec<&Dealing> = dealings.iter().collect();
+        assert_eq!(
+            MockKeyBuffer::inserted()[0].1[1].public_key,
+            PublicKey(sum_of_constant_terms(&refs, 1, 3))
+        );
+    });
+}
+
+#[test]
+fn a_dealer_that_gives_a_bad_share_is_disqualified_by_the_victims_complaint() {
+    scenario(|| {
+        set_target(2);
+        let batch = start(4);
+        let mut rng = rng(4);
+        let config = config::<Test>(batch);
+        let mut dealings = vec![dealing::<Test>(batch, 1, &mut rng)];
+        // Dealer 2 gives member 3 shares that match no commitment.
+        let mut bad = dealing::<Test>(batch, 2, &mut rng);
+        let (ct, proof) = crypto_dkg::encrypt_for_recipient(&config, 2, 3, &[7u8; 64], &mut rng)
+            .expect("encrypts");
+        bad.ciphertexts[2] = ct;
+        bad.ephemeral_proofs[2] = proof;
+        dealings.push(bad);
+        dealings.push(dealing::<Test>(batch, 3, &mut rng));
+        dealings.push(dealing::<Test>(batch, 4, &mut rng));
+        for d in &dealings {
+            assert_ok!(submit(dealing_call(batch, d.dealer, wire(d))));
+        }
+        next_block();
+
+        let complaints = verify_as(batch, 3, &dealings);
+        assert_eq!(complaints.len(), 1);
+        let (dealer, bytes) = complaints[0].clone();
+        assert_eq!(dealer, 2);
+        assert_ok!(submit(complaint_call(batch, 3, 2, bytes)));
+        System::assert_last_event(
+            Event::ComplaintUpheld {
+                batch,
+                complainer: 3,
+                dealer: 2,
+            }
+            .into(),
+        );
+        assert_eq!(
+            state::<Test>(batch).disqualified.into_inner(),
+            vec![(2, Fault::BadShare { complainer: 3 })]
+        );
+        // The disqualified dealer may not confirm.
+        assert_noop!(
+            Dkg::confirm(
+                RuntimeOrigin::none(),
+                batch,
+                2,
+                sign::<Test>(batch, 2, MessageKind::Confirmation, &[])
+            ),
+            Error::<Test>::Disqualified
+        );
+
+        for me in [1, 3, 4] {
+            assert_ok!(submit(confirm_call(batch, me)));
+        }
+        next_block();
+        let result = Dkg::batch_result(batch).expect("a result");
+        assert_eq!(
+            result.outcome,
+            BatchOutcome::Completed {
+                first_key: 0,
+                key_count: 2
+            }
+        );
+        assert_eq!(result.qualified, vec![1, 3, 4]);
+        assert_eq!(
+            result.disqualified,
+            vec![(2, Fault::BadShare { complainer: 3 })]
+        );
+        assert!(result.absent.is_empty());
+        let refs: Vec<&Dealing> = [0, 2, 3].iter().map(|i| &dealings[*i]).collect();
+        assert_eq!(
+            MockKeyBuffer::inserted()[0].1[0].public_key,
+            PublicKey(sum_of_constant_terms(&refs, 0, 3))
+        );
+    });
+}
+
+#[test]
+fn a_false_complaint_disqualifies_the_complainer() {
+    scenario(|| {
+        let batch = start(4);
+        let mut rng = rng(5);
+        let dealings: Vec<Dealing> = (1..=4).map(|i| deal(batch, i, &mut rng)).collect();
+        next_block();
+        let complaint = crypto_dkg::complain(
+            &config::<Test>(batch),
+            3,
+            &encryption_secret(2),
+            &dealings[0],
+            0,
+            &mut rng,
+        )
+        .expect("a complaint");
+        let bytes = ComplaintMessage::from_complaint(&complaint).encode();
+        assert_ok!(submit(complaint_call(batch, 3, 1, bytes.clone())));
+        System::assert_last_event(
+            Event::ComplaintRejected {
+                batch,
+                complainer: 3,
+                dealer: 1,
+            }
+            .into(),
+        );
+        assert_eq!(
+            state::<Test>(batch).disqualified.into_inner(),
+            vec![(3, Fault::FalseComplaint { dealer: 1 })]
+        );
+
+        // Its later messages are refused.
+        let confirm = confirm_call(batch, 3);
+        assert_eq!(
+            validate(&confirm),
+            Err(Dkg::invalid(Error::<Test>::Disqualified).into())
+        );
+        assert_noop!(
+            RuntimeCall::Dkg(confirm).dispatch(RuntimeOrigin::none()),
+            Error::<Test>::Disqualified
+        );
+        assert_noop!(
+            RuntimeCall::Dkg(complaint_call(batch, 3, 2, bytes.clone()))
+                .dispatch(RuntimeOrigin::none()),
+            Error::<Test>::Disqualified
+        );
+        assert_noop!(
+            RuntimeCall::Dkg(complaint_call(batch, 3, 1, bytes.clone()))
+                .dispatch(RuntimeOrigin::none()),
+            Error::<Test>::AlreadyComplained
+        );
+        // A complaint against the disqualified member is refused too.
+        assert_noop!(
+            RuntimeCall::Dkg(complaint_call(batch, 1, 3, bytes)).dispatch(RuntimeOrigin::none()),
+            Error::<Test>::AccusedDisqualified
+        );
+
+        for me in [1, 2, 4] {
+            assert_ok!(submit(confirm_call(batch, me)));
+        }
+        next_block();
+        let result = Dkg::batch_result(batch).expect("a result");
+        assert_eq!(result.qualified, vec![1, 2, 4]);
+        assert_eq!(
+            result.disqualified,
+            vec![(3, Fault::FalseComplaint { dealer: 1 })]
+        );
+    });
+}
+
+#[test]
+fn an_undecodable_complaint_or_one_naming_another_dealer_is_false() {
+    scenario(|| {
+        let batch = start(4);
+        let mut rng = rng(6);
+        let dealings: Vec<Dealing> = (1..=4).map(|i| deal(batch, i, &mut rng)).collect();
+        next_block();
+        assert_ok!(submit(complaint_call(batch, 1, 2, vec![1, 2, 3])));
+        System::assert_last_event(
+            Event::ComplaintRejected {
+                batch,
+                complainer: 1,
+                dealer: 2,
+            }
+            .into(),
+        );
+        let complaint = crypto_dkg::complain(
+            &config::<Test>(batch),
+            3,
+            &encryption_secret(2),
+            &dealings[0],
+            0,
+            &mut rng,
+        )
+        .expect("a complaint");
+        // Names dealer 1, sent against dealer 4.
+        assert_ok!(submit(complaint_call(
+            batch,
+            3,
+            4,
+            ComplaintMessage::from_complaint(&complaint).encode()
+        )));
+        assert_eq!(
+            state::<Test>(batch).disqualified.into_inner(),
+            vec![
+                (1, Fault::FalseComplaint { dealer: 2 }),
+                (3, Fault::FalseComplaint { dealer: 4 })
+            ]
+        );
+    });
+}
+
+#[test]
+fn a_malformed_dealing_disqualifies_its_dealer() {
+    scenario(|| {
+        let batch = start(4);
+        let post = submit(dealing_call(batch, 2, vec![1, 2, 3]));
+        assert_eq!(post.map(|p| p.pays_fee), Ok(Pays::No));
+        System::assert_last_event(Event::DealingRejected { batch, dealer: 2 }.into());
+        assert_eq!(
+            state::<Test>(batch).disqualified.into_inner(),
+            vec![(2, Fault::MalformedDealing)]
+        );
+        assert!(!Dealings::<Test>::contains_key(batch, 2));
+        // A dealing for another batch's session (wrong proofs) is malformed too.
+        let mut rng = rng(7);
+        let mut other = dealing::<Test>(batch, 3, &mut rng);
+        other.ephemeral_proofs.swap(0, 1);
+        assert_ok!(submit(dealing_call(batch, 3, wire(&other))));
+        System::assert_last_event(Event::DealingRejected { batch, dealer: 3 }.into());
+        // Its dealer cannot deal again.
+        assert_noop!(
+            RuntimeCall::Dkg(dealing_call(
+                batch,
+                2,
+                wire(&dealing::<Test>(batch, 2, &mut rng))
+            ))
+            .dispatch(RuntimeOrigin::none()),
+            Error::<Test>::Disqualified
+        );
+        // Dealers 1 and 4 deal: everyone has dealt, too few are accepted: abandoned at once.
+        deal(batch, 1, &mut rng);
+        deal(batch, 4, &mut rng);
+        next_block();
+        let result = Dkg::batch_result(batch).expect("a result");
+        assert_eq!(result.outcome, BatchOutcome::Abandoned);
+        assert!(result.absent.is_empty());
+        assert_eq!(
+            result.disqualified,
+            vec![(2, Fault::MalformedDealing), (3, Fault::MalformedDealing)]
+        );
+    });
+}
+
+#[test]
+fn too_few_dealings_abandon_the_batch_and_a_new_one_starts() {
+    scenario(|| {
+        let batch = start(4);
+        let mut rng = rng(8);
+        deal(batch, 1, &mut rng);
+        deal(batch, 2, &mut rng);
+        run_to(2 + 5 + 1);
+        System::assert_has_event(Event::BatchAbandoned { batch }.into());
+        System::assert_last_event(
+            Event::BatchStarted {
+                batch: 1,
+                batch_size: 2,
+                members: 4,
+                threshold: 3,
+            }
+            .into(),
+        );
+        let result = Dkg::batch_result(batch).expect("a result");
+        assert_eq!(result.outcome, BatchOutcome::Abandoned);
+        assert!(result.qualified.is_empty());
+        assert_eq!(result.absent, vec![3, 4]);
+        assert_eq!(Absences::<Test>::get(account(2)), 1);
+        assert!(MockKeyBuffer::inserted().is_empty());
+        assert_eq!(RunningBatches::<Test>::get().into_inner(), vec![1]);
+        assert_eq!(NextBatch::<Test>::get(), 2);
+    });
+}
+
+#[test]
+fn the_verifying_phase_ends_at_its_deadline_without_every_confirmation() {
+    scenario(|| {
+        set_target(2);
+        let batch = start(4);
+        let mut rng = rng(9);
+        for i in 1..=4 {
+            deal(batch, i, &mut rng);
+        }
+        next_block(); // block 3: verifying until 8
+        assert_ok!(submit(confirm_call(batch, 1)));
+        run_to(8);
+        assert!(Dkg::batch_result(batch).is_none());
+        next_block();
+        System::assert_last_event(
+            Event::BatchCompleted {
+                batch,
+                first_key: 0,
+                key_count: 2,
+            }
+            .into(),
+        );
+        assert_eq!(
+            Dkg::batch_result(batch).map(|r| r.qualified),
+            Some(vec![1, 2, 3, 4])
+        );
+    });
+}
+
+#[test]
+fn a_dealing_after_the_deadline_is_refused() {
+    scenario(|| {
+        let batch = start(4);
+        let mut rng = rng(10);
+        for i in 1..=3 {
+            deal(batch, i, &mut rng);
+        }
+        run_to(2 + 5 + 1);
+        let late = dealing_call(batch, 4, wire(&dealing::<Test>(batch, 4, &mut rng)));
+        assert_eq!(
+            validate(&late),
+            Err(Dkg::invalid(Error::<Test>::WrongPhase).into())
+        );
+        assert_noop!(
+            RuntimeCall::Dkg(late).dispatch(RuntimeOrigin::none()),
+            Error::<Test>::WrongPhase
+        );
+    });
+}
+
+#[test]
+fn a_buffer_that_refuses_the_keys_abandons_the_batch() {
+    scenario(|| {
+        let batch = start(1);
+        deal(batch, 1, &mut rng(11));
+        next_block();
+        assert_ok!(submit(confirm_call(batch, 1)));
+        MockKeyBuffer::refuse(true);
+        next_block();
+        System::assert_has_event(Event::BatchAbandoned { batch }.into());
+        assert_eq!(
+            Dkg::batch_result(batch).map(|r| r.outcome),
+            Some(BatchOutcome::Abandoned)
+        );
+        assert!(KeyCommitments::<Test>::iter().next().is_none());
+    });
+}
+
+#[test]
+fn at_most_one_batch_starts_per_block_up_to_the_concurrency() {
+    scenario(|| {
+        assert_ok!(Dkg::set_params(
+            RuntimeOrigin::root(),
+            DkgParams {
+                target_buffer: 100,
+                batch_size: 2,
+                max_concurrent_batches: 2,
+                deal_timeout: 5,
+                verify_timeout: 5
+            }
+        ));
+        session(2);
+        next_block();
+        assert_eq!(RunningBatches::<Test>::get().into_inner(), vec![0]);
+        next_block();
+        assert_eq!(RunningBatches::<Test>::get().into_inner(), vec![0, 1]);
+        next_block();
+        assert_eq!(RunningBatches::<Test>::get().len(), 2);
+        assert_eq!(
+            Dkg::active_batches()
+                .iter()
+                .map(|b| b.info.batch)
+                .collect::<Vec<_>>(),
+            vec![0, 1]
+        );
+    });
+}
+
+#[test]
+fn no_batch_starts_without_a_committee_or_when_the_buffer_is_full() {
+    scenario(|| {
+        next_block();
+        assert!(RunningBatches::<Test>::get().is_empty());
+        set_target(0);
+        session(4);
+        next_block();
+        assert!(RunningBatches::<Test>::get().is_empty());
+        assert_eq!(NextBatch::<Test>::get(), 0);
+    });
+}
+
+// --- batch sizes ---
+
+#[test]
+fn the_batch_size_is_capped_by_what_fits_a_dealing() {
+    scenario(|| {
+        Params::<Test>::mutate(|p| p.batch_size = 1000);
+        let batch = start(4);
+        let size = state::<Test>(batch).setup.batch_size;
+        assert!(size > 2 && size < MAX_BUFFER_BATCH);
+        // A real dealing of that size fits, one more key would not.
+        let bytes = wire(&dealing::<Test>(batch, 1, &mut rng(12)));
+        assert_eq!(
+            bytes.len(),
+            Dkg::encoded_dealing_len(&config::<Test>(batch))
+        );
+        assert!(bytes.len() <= MAX_DEALING_LEN as usize);
+        let committee = torus_crypto::dkg::Committee::new(
+            3,
+            (0..4).map(|i| encryption_secret(i).public_key()).collect(),
+        )
+        .expect("a committee");
+        let bigger = torus_crypto::dkg::SessionConfig::new(
+            [0; 32],
+            size + 1,
+            committee.clone(),
+            committee,
+            torus_crypto::dkg::SessionKind::Fresh,
+        )
+        .expect("a config");
+        assert!(Dkg::encoded_dealing_len(&bigger) > MAX_DEALING_LEN as usize);
+        assert_ok!(submit(dealing_call(batch, 1, bytes)));
+        System::assert_last_event(Event::DealingAccepted { batch, dealer: 1 }.into());
+    });
+}
+
+#[test]
+fn the_batch_size_is_capped_by_the_key_buffer() {
+    scenario(|| {
+        Params::<Test>::mutate(|p| p.batch_size = 1000);
+        let batch = start(1);
+        assert_eq!(state::<Test>(batch).setup.batch_size, MAX_BUFFER_BATCH);
+    });
+}
+
+// --- validity of unsigned messages ---
+
+#[test]
+fn a_valid_message_provides_one_tag_per_member_kind_and_dealer_until_the_deadline() {
+    scenario(|| {
+        let batch = start(4);
+        let call = dealing_call(batch, 1, wire(&dealing::<Test>(batch, 1, &mut rng(13))));
+        let valid = Dkg::validate_unsigned(TransactionSource::External, &call).expect("valid");
+        assert_eq!(valid.priority, 1 << 20);
+        assert_eq!(valid.longevity, 6); // blocks 2..=7
+        assert!(valid.propagate);
+        assert_eq!(valid.provides.len(), 1);
+        let other = dealing_call(batch, 2, wire(&dealing::<Test>(batch, 2, &mut rng(14))));
+        let other_valid =
+            Dkg::validate_unsigned(TransactionSource::External, &other).expect("valid");
+        assert_ne!(valid.provides, other_valid.provides);
+    });
+}
+
+#[test]
+fn messages_with_a_bad_signature_are_invalid() {
+    scenario(|| {
+        let batch = start(4);
+        let bytes = wire(&dealing::<Test>(batch, 1, &mut rng(15)));
+        // Signed by member 2, claiming to be member 1.
+        let call = DkgCall::submit_dealing {
+            batch,
+            dealer: 1,
+            dealing: BoundedVec::try_from(bytes.clone()).expect("fits"),
+            signature: sign::<Test>(batch, 2, MessageKind::Dealing, &bytes),
+        };
+        assert_eq!(validate(&call), Err(InvalidTransaction::BadProof.into()));
+        // Member 1's signature over other bytes.
+        let call = DkgCall::submit_dealing {
+            batch,
+            dealer: 1,
+            dealing: BoundedVec::try_from(bytes).expect("fits"),
+            signature: sign::<Test>(batch, 1, MessageKind::Dealing, b"other"),
+        };
+        assert_eq!(validate(&call), Err(InvalidTransaction::BadProof.into()));
+        // A confirmation signature does not serve as a dealing's.
+        let call = DkgCall::confirm {
+            batch,
+            member: 1,
+            signature: sign::<Test>(batch, 1, MessageKind::Dealing, &[]),
+        };
+        assert_eq!(
+            validate(&call),
+            Err(Dkg::invalid(Error::<Test>::WrongPhase).into())
+        );
+    });
+}
+
+#[test]
+fn messages_from_non_members_for_unknown_batches_or_in_the_wrong_phase_are_invalid() {
+    scenario(|| {
+        let batch = start(4);
+        let signature = sign::<Test>(batch, 1, MessageKind::Confirmation, &[]);
+        let non_member = DkgCall::confirm {
+            batch,
+            member: 5,
+            signature: signature.clone(),
+        };
+        assert_eq!(
+            validate(&non_member),
+            Err(InvalidTransaction::Custom(2).into())
+        );
+        let zero = DkgCall::confirm {
+            batch,
+            member: 0,
+            signature: signature.clone(),
+        };
+        assert_eq!(
+            validate(&zero),
+            Err(Dkg::invalid(Error::<Test>::UnknownMember).into())
+        );
+        let unknown = DkgCall::confirm {
+            batch: 9,
+            member: 1,
+            signature: signature.clone(),
+        };
+        assert_eq!(
+            validate(&unknown),
+            Err(InvalidTransaction::Custom(0).into())
+        );
+        let early = confirm_call(batch, 1);
+        assert_eq!(validate(&early), Err(InvalidTransaction::Custom(1).into()));
+        let other = DkgCall::set_params {
+            params: Dkg::params(),
+        };
+        assert_eq!(validate(&other), Err(InvalidTransaction::Call.into()));
+
+        assert_noop!(
+            Dkg::confirm(RuntimeOrigin::none(), batch, 5, signature.clone()),
+            Error::<Test>::UnknownMember
+        );
+        assert_noop!(
+            Dkg::confirm(RuntimeOrigin::none(), 9, 1, signature.clone()),
+            Error::<Test>::UnknownBatch
+        );
+        assert_noop!(
+            Dkg::confirm(RuntimeOrigin::none(), batch, 1, signature.clone()),
+            Error::<Test>::WrongPhase
+        );
+        assert_noop!(
+            Dkg::submit_complaint(
+                RuntimeOrigin::none(),
+                batch,
+                1,
+                2,
+                BoundedVec::new(),
+                signature.clone()
+            ),
+            Error::<Test>::WrongPhase
+        );
+        assert_noop!(
+            Dkg::confirm(RuntimeOrigin::signed(1), batch, 1, signature),
+            DispatchError::BadOrigin
+        );
+    });
+}
+
+#[test]
+fn repeated_messages_are_stale_and_refused() {
+    scenario(|| {
+        let batch = start(4);
+        let mut rng = rng(16);
+        let dealings: Vec<Dealing> = (1..=4).map(|i| deal(batch, i, &mut rng)).collect();
+        let again = dealing_call(batch, 1, wire(&dealings[0]));
+        assert_eq!(validate(&again), Err(InvalidTransaction::Stale.into()));
+        assert_noop!(
+            RuntimeCall::Dkg(again).dispatch(RuntimeOrigin::none()),
+            Error::<Test>::AlreadyDealt
+        );
+        next_block();
+        assert_ok!(submit(confirm_call(batch, 1)));
+        let again = confirm_call(batch, 1);
+        assert_eq!(validate(&again), Err(InvalidTransaction::Stale.into()));
+        assert_noop!(
+            RuntimeCall::Dkg(again).dispatch(RuntimeOrigin::none()),
+            Error::<Test>::AlreadyConfirmed
+        );
+        // A complaint against oneself, and against a member without a dealing.
+        let own = complaint_call(batch, 1, 1, vec![0]);
+        assert_eq!(
+            validate(&own),
+            Err(Dkg::invalid(Error::<Test>::OwnDealing).into())
+        );
+        assert_noop!(
+            RuntimeCall::Dkg(own).dispatch(RuntimeOrigin::none()),
+            Error::<Test>::OwnDealing
+        );
+    });
+}
+
+#[test]
+fn a_complaint_against_a_member_without_a_dealing_is_refused() {
+    scenario(|| {
+        let batch = start(4);
+        let mut rng = rng(17);
+        for i in 1..=3 {
+            deal(batch, i, &mut rng);
+        }
+        run_to(2 + 5 + 1);
+        let call = complaint_call(batch, 1, 4, vec![0]);
+        assert_eq!(
+            validate(&call),
+            Err(Dkg::invalid(Error::<Test>::NoDealing).into())
+        );
+        assert_noop!(
+            RuntimeCall::Dkg(call).dispatch(RuntimeOrigin::none()),
+            Error::<Test>::NoDealing
+        );
+        // The absent member may still confirm (it is a recipient).
+        assert_ok!(submit(confirm_call(batch, 4)));
+    });
+}
+
+// --- parameters ---
+
+fn params() -> DkgParams<u64> {
+    DkgParams {
+        target_buffer: 10,
+        batch_size: 3,
+        max_concurrent_batches: 2,
+        deal_timeout: 4,
+        verify_timeout: 6,
+    }
+}
+
+#[test]
+fn root_sets_the_parameters() {
+    scenario(|| {
+        assert_ok!(Dkg::set_params(RuntimeOrigin::root(), params()));
+        assert_eq!(Dkg::params(), params());
+        System::assert_last_event(Event::ParamsSet { params: params() }.into());
+        assert_noop!(
+            Dkg::set_params(RuntimeOrigin::signed(1), params()),
+            DispatchError::BadOrigin
+        );
+        assert_noop!(
+            Dkg::set_params(RuntimeOrigin::none(), params()),
+            DispatchError::BadOrigin
+        );
+    });
+}
+
+#[test]
+fn invalid_parameters_are_refused() {
+    scenario(|| {
+        let set = |p| Dkg::set_params(RuntimeOrigin::root(), p);
+        assert_noop!(
+            set(DkgParams {
+                batch_size: 0,
+                ..params()
+            }),
+            Error::<Test>::ZeroBatchSize
+        );
+        assert_noop!(
+            set(DkgParams {
+                max_concurrent_batches: 0,
+                ..params()
+            }),
+            Error::<Test>::InvalidConcurrency
+        );
+        assert_noop!(
+            set(DkgParams {
+                max_concurrent_batches: 3,
+                ..params()
+            }),
+            Error::<Test>::InvalidConcurrency
+        );
+        assert_noop!(
+            set(DkgParams {
+                deal_timeout: 0,
+                ..params()
+            }),
+            Error::<Test>::ZeroTimeout
+        );
+        assert_noop!(
+            set(DkgParams {
+                verify_timeout: 0,
+                ..params()
+            }),
+            Error::<Test>::ZeroTimeout
+        );
+    });
+}
+
+#[test]
+#[should_panic(expected = "invalid genesis DKG parameters")]
+fn invalid_genesis_parameters_panic() {
+    let _ = sp_runtime::BuildStorage::build_storage(&crate::GenesisConfig::<Test> {
+        target_buffer: 1,
+        batch_size: 0,
+        max_concurrent_batches: 1,
+        deal_timeout: 1,
+        verify_timeout: 1,
+    });
+}
+
+// --- the committee ---
+
+#[test]
+fn the_session_handler_sets_the_committee() {
+    scenario(|| {
+        let validators: Vec<(u64, DkgId)> = (0..3).map(|i| (account(i), member_key(i))).collect();
+        <Dkg as OneSessionHandler<u64>>::on_genesis_session(
+            validators.iter().map(|(a, k)| (a, k.clone())),
+        );
+        assert_eq!(Committee::<Test>::get().into_inner(), validators);
+        session(2);
+        assert_eq!(Committee::<Test>::get().len(), 2);
+    });
+}
+
+#[test]
+fn the_committee_is_truncated_and_skips_invalid_keys() {
+    scenario(|| {
+        let mut validators: Vec<(u64, DkgId)> =
+            vec![(1, DkgId::from(sp_core::ecdsa::Public::from_raw([0u8; 33])))];
+        validators.extend((0..10).map(|i| (account(i), member_key(i))));
+        let iter = validators.iter().map(|(a, k)| (a, k.clone()));
+        <Dkg as OneSessionHandler<u64>>::on_new_session(true, iter.clone(), iter);
+        let committee = Committee::<Test>::get();
+        assert_eq!(committee.len(), MAX_COMMITTEE as usize);
+        assert_eq!(committee[0].0, account(0));
+    });
+}
+
+#[test]
+fn a_running_batch_keeps_its_committee_across_sessions() {
+    scenario(|| {
+        let batch = start(4);
+        session(2);
+        assert_eq!(state::<Test>(batch).setup.members.len(), 4);
+        assert_eq!(Dkg::active_batches()[0].info.members.len(), 4);
+        assert!(ActiveBatches::<Test>::contains_key(batch));
+    });
+}

@@ -1,0 +1,441 @@
+//! The batched DKG as the chain runs it: the validators' DKG session key, the messages they
+//! post (dealings, complaints, confirmations), what the chain records about each batch, and the
+//! payload each message is signed over.
+//!
+//! A batch goes through two phases. **Dealing**: each member of the batch's committee (the
+//! session's validators when the batch started) posts one dealing, its Feldman commitments and
+//! its shares encrypted to every member's DKG session key. The phase ends when every member
+//! has dealt or at its deadline. **Verifying**: each member decrypts and checks its shares
+//! from every accepted dealing, posts a complaint against each dealer whose share to it is bad
+//! (the runtime judges it), then posts a confirmation. The phase ends when every dealer has
+//! confirmed or at its deadline. The runtime then computes the qualified set (dealers with an
+//! accepted dealing and no upheld complaint, and no false complaint of their own); with at
+//! least `threshold` of them the batch's keys enter the buffer, otherwise the batch is
+//! abandoned and a new one starts.
+//!
+//! The wire formats of dealings and complaints are the SCALE encodings of [`DealingMessage`]
+//! and [`ComplaintMessage`]; [`DealingMessage::into_dealing`] and friends convert to and from
+//! `torus-crypto`'s types.
+
+use crate::keys::{BatchId, KeyId};
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::crypto::KeyTypeId;
+use sp_runtime::traits::{BlakeTwo256, Hash};
+use torus_crypto::{
+    dkg::{Complaint, Dealing},
+    dleq::{DleqProof, PROOF_LEN},
+    ecies::Ciphertext,
+    encoding::{PointBytes, UncompressedPointBytes},
+};
+
+/// The key type of the validators' DKG session key (secp256k1): shares are encrypted to it and
+/// DKG messages are signed with it.
+pub const DKG_KEY_TYPE: KeyTypeId = KeyTypeId(*b"tdkg");
+
+/// The DKG session key as an application-specific secp256k1 (ECDSA) key.
+pub mod app {
+    use sp_runtime::app_crypto::{app_crypto, ecdsa};
+    app_crypto!(ecdsa, super::DKG_KEY_TYPE);
+}
+
+/// A validator's DKG session key (compressed secp256k1 public key).
+pub type DkgId = app::Public;
+/// A signature by a DKG session key.
+pub type DkgSignature = app::Signature;
+
+/// A member's position in a batch's committee, from 1 (the DKG's participant index).
+pub type MemberIndex = u16;
+
+/// The tunable parameters of the key buffer's DKG (set by the chain's root origin).
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+    Debug,
+)]
+pub struct DkgParams<BlockNumber> {
+    /// A new batch starts while the unassigned keys plus the keys of running batches are fewer.
+    pub target_buffer: u64,
+    /// The keys a batch generates (capped by what fits one dealing; see the pallet).
+    pub batch_size: u32,
+    /// How many batches may run at once (a new one starts at most once per block).
+    pub max_concurrent_batches: u32,
+    /// Blocks after its start by which every dealing must be in.
+    pub deal_timeout: BlockNumber,
+    /// Blocks after the dealing phase by which complaints and confirmations must be in.
+    pub verify_timeout: BlockNumber,
+}
+
+/// The public parameters of one batch, fixed when it starts.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct BatchInfo<BlockNumber> {
+    /// The batch.
+    pub batch: BatchId,
+    /// Binds every proof of the batch to it (a hash of the batch id and the parent block).
+    pub session_id: [u8; 32],
+    /// The number of keys.
+    pub batch_size: u32,
+    /// Shares needed to reconstruct a key: ⌊n/2⌋ + 1.
+    pub threshold: u16,
+    /// The committee's DKG keys: member `i` has `members[i − 1]`.
+    pub members: Vec<DkgId>,
+    /// The block the batch started in.
+    pub started_at: BlockNumber,
+}
+
+/// Where a running batch is.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+    Debug,
+)]
+pub enum BatchPhase<BlockNumber> {
+    /// Members post their dealings until `deadline` (inclusive).
+    Dealing {
+        /// The last block that accepts a dealing.
+        deadline: BlockNumber,
+    },
+    /// Members post complaints, then their confirmation, until `deadline` (inclusive).
+    Verifying {
+        /// The last block that accepts a complaint or a confirmation.
+        deadline: BlockNumber,
+    },
+}
+
+/// Why a member was disqualified from a batch (evidence: the messages are in the blocks).
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+    Debug,
+)]
+pub enum Fault {
+    /// Its dealing does not decode or fails the public checks (counts, lengths, points, proofs).
+    MalformedDealing,
+    /// A complaint against its dealing was upheld: it dealt `complainer` a bad share.
+    BadShare {
+        /// The member that complained.
+        complainer: MemberIndex,
+    },
+    /// It complained falsely (or with a malformed complaint) against `dealer`.
+    FalseComplaint {
+        /// The accused member.
+        dealer: MemberIndex,
+    },
+}
+
+/// A running batch, as the keyholder workers read it.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct ActiveBatch<BlockNumber> {
+    /// The batch's parameters.
+    pub info: BatchInfo<BlockNumber>,
+    /// The current phase.
+    pub phase: BatchPhase<BlockNumber>,
+    /// Members whose dealing was accepted, ascending.
+    pub dealt: Vec<MemberIndex>,
+    /// Members that confirmed, ascending.
+    pub confirmed: Vec<MemberIndex>,
+    /// Members disqualified so far, with the reason.
+    pub disqualified: Vec<(MemberIndex, Fault)>,
+}
+
+/// How a batch ended.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+    Debug,
+)]
+pub enum BatchOutcome {
+    /// Its keys entered the buffer with ids `first_key..first_key + key_count`.
+    Completed {
+        /// The id of the batch's first key.
+        first_key: KeyId,
+        /// The number of keys.
+        key_count: u32,
+    },
+    /// Fewer than `threshold` members qualified; no key was generated.
+    Abandoned,
+}
+
+/// What the chain keeps about a finished batch.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct BatchResult<BlockNumber> {
+    /// The batch's parameters.
+    pub info: BatchInfo<BlockNumber>,
+    /// How it ended.
+    pub outcome: BatchOutcome,
+    /// The dealers whose dealings make the keys, ascending.
+    pub qualified: Vec<MemberIndex>,
+    /// The members disqualified, with the reason.
+    pub disqualified: Vec<(MemberIndex, Fault)>,
+    /// The members that posted no dealing in time (offline; input for slashing).
+    pub absent: Vec<MemberIndex>,
+    /// The block it ended in.
+    pub finished_at: BlockNumber,
+}
+
+/// Which message a signature covers.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, TypeInfo, Debug)]
+pub enum MessageKind {
+    /// A dealing.
+    Dealing,
+    /// A complaint.
+    Complaint,
+    /// A confirmation.
+    Confirmation,
+}
+
+/// The bytes a member signs with its DKG key for one message: a domain tag, the batch, the
+/// member, the kind and the BLAKE2-256 hash of the message body (empty for a confirmation).
+pub fn signing_payload(
+    batch: BatchId,
+    member: MemberIndex,
+    kind: MessageKind,
+    body: &[u8],
+) -> Vec<u8> {
+    (
+        *b"torus-dkg/v1",
+        batch,
+        member,
+        kind,
+        BlakeTwo256::hash(body).0,
+    )
+        .encode()
+}
+
+/// A dealing on the wire (SCALE): [`Dealing`] without the dealer, which the message names.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, Debug)]
+pub struct DealingMessage {
+    /// Uncompressed Feldman commitment points, key-major.
+    pub commitments: Vec<UncompressedPointBytes>,
+    /// One eccrypto-layout ciphertext per recipient, in member order.
+    pub ciphertexts: Vec<Vec<u8>>,
+    /// One proof of knowledge of each ciphertext's ephemeral key.
+    pub ephemeral_proofs: Vec<[u8; PROOF_LEN]>,
+}
+
+/// Why a message's bytes do not give a `torus-crypto` value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WireError {
+    /// The bytes are not a SCALE encoding of the message (or have trailing bytes).
+    Encoding,
+    /// A ciphertext, point or proof inside is malformed.
+    Content,
+}
+
+impl DealingMessage {
+    /// The wire form of `dealing`.
+    pub fn from_dealing(dealing: &Dealing) -> Self {
+        Self {
+            commitments: dealing.commitments.clone(),
+            ciphertexts: dealing.ciphertexts.iter().map(|c| c.to_bytes()).collect(),
+            ephemeral_proofs: dealing
+                .ephemeral_proofs
+                .iter()
+                .map(|p| p.to_bytes())
+                .collect(),
+        }
+    }
+
+    /// Decode a dealing by member `dealer` from its wire bytes.
+    pub fn decode_dealing(dealer: MemberIndex, bytes: &[u8]) -> Result<Dealing, WireError> {
+        let message = Self::decode_all(bytes)?;
+        let ciphertexts = message
+            .ciphertexts
+            .iter()
+            .map(|c| Ciphertext::from_bytes(c))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| WireError::Content)?;
+        let ephemeral_proofs = message
+            .ephemeral_proofs
+            .iter()
+            .map(|p| DleqProof::from_bytes(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| WireError::Content)?;
+        Ok(Dealing {
+            dealer,
+            commitments: message.commitments,
+            ciphertexts,
+            ephemeral_proofs,
+        })
+    }
+
+    fn decode_all(mut bytes: &[u8]) -> Result<Self, WireError> {
+        let message = Self::decode(&mut bytes).map_err(|_| WireError::Encoding)?;
+        if bytes.is_empty() {
+            Ok(message)
+        } else {
+            Err(WireError::Encoding)
+        }
+    }
+}
+
+/// A complaint on the wire (SCALE): [`Complaint`] without the complainer, which the message
+/// names.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, Debug)]
+pub struct ComplaintMessage {
+    /// The accused dealer.
+    pub dealer: MemberIndex,
+    /// The key (position in the batch) whose share is bad.
+    pub key: u32,
+    /// The revealed ECDH point of the complainer's ciphertext (compressed).
+    pub shared_point: PointBytes,
+    /// The DLEQ proof that the point is the complainer's.
+    pub proof: [u8; PROOF_LEN],
+}
+
+impl ComplaintMessage {
+    /// The wire form of `complaint`.
+    pub fn from_complaint(complaint: &Complaint) -> Self {
+        Self {
+            dealer: complaint.dealer,
+            key: complaint.key,
+            shared_point: complaint.shared_point,
+            proof: complaint.proof.to_bytes(),
+        }
+    }
+
+    /// Decode a complaint by member `complainer` from its wire bytes.
+    pub fn decode_complaint(
+        complainer: MemberIndex,
+        mut bytes: &[u8],
+    ) -> Result<Complaint, WireError> {
+        let message = Self::decode(&mut bytes).map_err(|_| WireError::Encoding)?;
+        if !bytes.is_empty() {
+            return Err(WireError::Encoding);
+        }
+        Ok(Complaint {
+            complainer,
+            dealer: message.dealer,
+            key: message.key,
+            shared_point: message.shared_point,
+            proof: DleqProof::from_bytes(&message.proof).map_err(|_| WireError::Content)?,
+        })
+    }
+}
+
+/// The threshold of a committee of `n` members: ⌊n/2⌋ + 1, the number of shares the Torus
+/// client protocol reconstructs a DirectAuth key from.
+pub fn threshold_for(n: u16) -> u16 {
+    n / 2 + 1
+}
+
+/// The BLAKE2-256 hash the key buffer records for a key's group commitment (the SCALE encoding
+/// of its compressed points).
+pub fn commitments_hash(points: &[PointBytes]) -> [u8; 32] {
+    BlakeTwo256::hash(&points.encode()).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use torus_crypto::{
+        dkg::{self, Committee, SessionConfig, SessionKind},
+        ecies::EncryptionSecretKey,
+    };
+
+    fn config(rng: &mut rand_chacha::ChaCha20Rng) -> (SessionConfig, Vec<EncryptionSecretKey>) {
+        let keys: Vec<_> = (0..3).map(|_| EncryptionSecretKey::random(rng)).collect();
+        let committee = Committee::new(2, keys.iter().map(|k| k.public_key()).collect()).unwrap();
+        let config =
+            SessionConfig::new([9; 32], 2, committee.clone(), committee, SessionKind::Fresh)
+                .unwrap();
+        (config, keys)
+    }
+
+    #[test]
+    fn a_dealing_survives_the_wire() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        let (config, _) = config(&mut rng);
+        let dealing = dkg::deal(&config, 2, None, &mut rng).unwrap();
+        let bytes = DealingMessage::from_dealing(&dealing).encode();
+        assert_eq!(DealingMessage::decode_dealing(2, &bytes), Ok(dealing));
+    }
+
+    #[test]
+    fn trailing_or_truncated_dealing_bytes_are_refused() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(8);
+        let (config, _) = config(&mut rng);
+        let dealing = dkg::deal(&config, 1, None, &mut rng).unwrap();
+        let mut bytes = DealingMessage::from_dealing(&dealing).encode();
+        bytes.push(0);
+        assert_eq!(
+            DealingMessage::decode_dealing(1, &bytes),
+            Err(WireError::Encoding)
+        );
+        bytes.truncate(bytes.len() - 10);
+        assert_eq!(
+            DealingMessage::decode_dealing(1, &bytes),
+            Err(WireError::Encoding)
+        );
+    }
+
+    #[test]
+    fn a_ciphertext_too_short_to_parse_is_a_content_error() {
+        let message = DealingMessage {
+            commitments: Vec::new(),
+            ciphertexts: alloc::vec![alloc::vec![1, 2, 3]],
+            ephemeral_proofs: Vec::new(),
+        };
+        assert_eq!(
+            DealingMessage::decode_dealing(1, &message.encode()),
+            Err(WireError::Content)
+        );
+    }
+
+    #[test]
+    fn a_complaint_survives_the_wire() {
+        let complaint = ComplaintMessage {
+            dealer: 3,
+            key: 5,
+            shared_point: [2; 33],
+            proof: [1; PROOF_LEN],
+        };
+        let decoded = ComplaintMessage::decode_complaint(2, &complaint.encode()).unwrap();
+        assert_eq!(decoded.complainer, 2);
+        assert_eq!(ComplaintMessage::from_complaint(&decoded), complaint);
+    }
+
+    #[test]
+    fn signing_payloads_differ_by_every_field() {
+        let base = signing_payload(1, 2, MessageKind::Dealing, b"body");
+        assert_ne!(base, signing_payload(2, 2, MessageKind::Dealing, b"body"));
+        assert_ne!(base, signing_payload(1, 3, MessageKind::Dealing, b"body"));
+        assert_ne!(base, signing_payload(1, 2, MessageKind::Complaint, b"body"));
+        assert_ne!(base, signing_payload(1, 2, MessageKind::Dealing, b"bodY"));
+    }
+
+    #[test]
+    fn thresholds_are_a_strict_majority() {
+        assert_eq!([1, 2, 3, 4, 5, 7].map(threshold_for), [1, 2, 2, 3, 3, 4]);
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Measures the Torus pallets' weights with the FRAME benchmark CLI and writes each pallet's
+# `src/weights.rs` (from scripts/weights-template.hbs).
+#
+#   scripts/bench-weights.sh [PALLET...]      default: every Torus pallet (verifiers keys)
+#
+# Builds a node with `--features runtime-benchmarks` (its runtime carries the benchmarks, so it
+# is kept apart as `torus-node-benchmarks` and never used to run a chain), then rebuilds the
+# normal node, which the cargo cache makes a relink.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/torus-target}"
+pallets=("$@")
+[ ${#pallets[@]} -gt 0 ] || pallets=(verifiers keys)
+
+cargo build --workspace --bins --features torus-node/runtime-benchmarks
+bench_node="$CARGO_TARGET_DIR/debug/torus-node-benchmarks"
+cp "$CARGO_TARGET_DIR/debug/torus-node" "$bench_node"
+cargo build --workspace --bins
+
+for pallet in "${pallets[@]}"; do
+    echo "== pallet_$pallet"
+    "$bench_node" benchmark pallet \
+        --chain dev \
+        --pallet "pallet_$pallet" \
+        --extrinsic '*' \
+        --steps 50 \
+        --repeat 20 \
+        --template scripts/weights-template.hbs \
+        --output "pallets/$pallet/src/weights.rs"
+done
