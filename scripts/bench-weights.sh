@@ -2,7 +2,8 @@
 # Measures the Torus pallets' weights with the FRAME benchmark CLI and writes each pallet's
 # `src/weights.rs` (from scripts/weights-template.hbs).
 #
-#   scripts/bench-weights.sh [PALLET...]      default: every Torus pallet (verifiers keys)
+#   scripts/bench-weights.sh [PALLET...]      default: every Torus pallet (verifiers keys dkg)
+#   STEPS=50 REPEAT=20 (defaults) set the benchmark CLI's --steps and --repeat.
 #
 # Builds a node with `--features runtime-benchmarks` (its runtime carries the benchmarks, so it
 # is kept apart as `torus-node-benchmarks` and never used to run a chain), then rebuilds the
@@ -11,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/torus-target}"
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(verifiers keys)
+[ ${#pallets[@]} -gt 0 ] || pallets=(verifiers keys dkg)
 
 cargo build --workspace --bins --features torus-node/runtime-benchmarks
 bench_node="$CARGO_TARGET_DIR/debug/torus-node-benchmarks"
@@ -24,8 +25,8 @@ for pallet in "${pallets[@]}"; do
         --chain dev \
         --pallet "pallet_$pallet" \
         --extrinsic '*' \
-        --steps 50 \
-        --repeat 20 \
+        --steps "${STEPS:-50}" \
+        --repeat "${REPEAT:-20}" \
         --template scripts/weights-template.hbs \
         --output "pallets/$pallet/src/weights.rs"
 done

@@ -50,6 +50,9 @@ pub const DEV_DKG_KEYS: [(&str, [u8; 33]); 4] = [
 pub const DKG_TARGET_BUFFER: u64 = 1024;
 /// Keys per DKG batch on the test chains.
 pub const DKG_BATCH_SIZE: u32 = 256;
+/// Blocks each DKG phase may last on the test chains (phases end early when every member has
+/// acted; the deadline matters only when one is offline).
+pub const DKG_PHASE_TIMEOUT: BlockNumber = 8;
 
 /// A development validator whose account and keys all derive from `//Name` (`dkg`: the index
 /// of its DKG key in [`DEV_DKG_KEYS`]).
@@ -103,8 +106,8 @@ fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: Acc
             target_buffer: DKG_TARGET_BUFFER,
             batch_size: DKG_BATCH_SIZE,
             max_concurrent_batches: 2,
-            deal_timeout: 5,
-            verify_timeout: 5,
+            deal_timeout: DKG_PHASE_TIMEOUT,
+            verify_timeout: DKG_PHASE_TIMEOUT,
         },
     })
 }

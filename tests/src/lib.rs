@@ -79,10 +79,57 @@ pub struct Node {
     /// The node's log file.
     pub log: PathBuf,
     rpc: HttpClient,
+    /// The command-line arguments it runs with.
+    args: Vec<String>,
     child: Option<Child>,
 }
 
 impl Node {
+    /// Starts the node process (appending to its log if `append`).
+    fn spawn(&mut self, append: bool) -> Result<()> {
+        let log_file = File::options()
+            .create(true)
+            .append(append)
+            .write(true)
+            .truncate(!append)
+            .open(&self.log)?;
+        let child = Command::new(node_binary()?)
+            .args(&self.args)
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .context("starting torus-node")?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Waits until the node answers RPC; fails if it exits or takes over 120 s.
+    async fn wait_until_serving(&mut self) -> Result<()> {
+        let start = Instant::now();
+        while self.call("system_health", rpc_params![]).await.is_err() {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                bail!(
+                    "{} exited ({status}) at start:\n{}",
+                    self.name,
+                    tail(&self.log, 20)
+                );
+            }
+            if start.elapsed() > Duration::from_secs(120) {
+                bail!(
+                    "{}'s RPC did not come up in 120 s:\n{}",
+                    self.name,
+                    tail(&self.log, 20)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        Ok(())
+    }
+
     /// A JSON-RPC call.
     pub async fn call(&self, method: &str, params: ArrayParams) -> Result<Value> {
         self.rpc
@@ -337,63 +384,56 @@ impl Network {
     /// Starts a validator node holding the dev keys of `name` (`alice` ... `ferdie`); the first
     /// node started is every later node's bootnode.
     pub async fn start_validator(&mut self, name: &str) -> Result<&Node> {
+        self.start_validator_with(name, &[]).await
+    }
+
+    /// [`Network::start_validator`] with extra command-line arguments.
+    pub async fn start_validator_with(&mut self, name: &str, extra: &[&str]) -> Result<&Node> {
         let (rpc_port, p2p_port, prometheus_port) = (free_port()?, free_port()?, free_port()?);
         let base_path = self.dir.path().join(name);
         let log = self.dir.path().join(format!("{name}.log"));
-        let log_file = File::create(&log)?;
-        let mut cmd = Command::new(node_binary()?);
-        cmd.arg("--chain")
-            .arg(&self.chain)
-            .arg(format!("--{name}"))
-            .arg("--validator")
-            .arg("--base-path")
-            .arg(&base_path)
-            .args(["--rpc-port", &rpc_port.to_string()])
-            .args(["--prometheus-port", &prometheus_port.to_string()])
-            .args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
-            .args(["--rpc-methods", "unsafe", "--no-mdns", "--no-telemetry"])
-            .arg("--allow-private-ip")
-            // A validator needs a persistent network key: one per node, distinct within the network.
-            .args(["--node-key", &format!("{:064x}", self.nodes.len() + 1)])
-            .stdout(Stdio::null())
-            .stderr(log_file);
+        let mut args: Vec<String> = vec![
+            "--chain".into(),
+            self.chain.clone(),
+            format!("--{name}"),
+            "--validator".into(),
+            "--base-path".into(),
+            base_path.display().to_string(),
+            "--rpc-port".into(),
+            rpc_port.to_string(),
+            "--prometheus-port".into(),
+            prometheus_port.to_string(),
+            "--listen-addr".into(),
+            format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+            "--rpc-methods".into(),
+            "unsafe".into(),
+            "--no-mdns".into(),
+            "--no-telemetry".into(),
+            "--allow-private-ip".into(),
+            // A validator needs a persistent network key: one per node, distinct within the
+            // network.
+            "--node-key".into(),
+            format!("{:064x}", self.nodes.len() + 1),
+        ];
         if let Some(bootnode) = &self.bootnode {
-            cmd.args(["--bootnodes", bootnode]);
+            args.extend(["--bootnodes".into(), bootnode.clone()]);
         }
-        let child = cmd.spawn().context("starting torus-node")?;
+        args.extend(extra.iter().map(|a| a.to_string()));
         let rpc = HttpClientBuilder::default()
             .request_timeout(Duration::from_secs(30))
             .build(format!("http://127.0.0.1:{rpc_port}"))?;
-        let node = Node {
+        let mut node = Node {
             name: name.to_string(),
             rpc_port,
             p2p_port,
             prometheus_port,
             log,
             rpc,
-            child: Some(child),
+            args,
+            child: None,
         };
-        let mut node = node;
-        let start = Instant::now();
-        while node.call("system_health", rpc_params![]).await.is_err() {
-            if let Some(status) = node
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                bail!(
-                    "{name} exited ({status}) at start:\n{}",
-                    tail(&node.log, 20)
-                );
-            }
-            if start.elapsed() > Duration::from_secs(120) {
-                bail!(
-                    "{name}'s RPC did not come up in 120 s:\n{}",
-                    tail(&node.log, 20)
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        node.spawn(false)?;
+        node.wait_until_serving().await?;
         if self.bootnode.is_none() {
             let peer_id = node.call("system_localPeerId", rpc_params![]).await?;
             let peer_id = peer_id.as_str().ok_or_else(|| anyhow!("bad peer id"))?;
@@ -401,6 +441,14 @@ impl Network {
         }
         self.nodes.push(node);
         Ok(self.nodes.last().expect("just pushed"))
+    }
+
+    /// Starts a killed node again with the same arguments, base path and ports (its log goes on).
+    pub async fn restart(&mut self, name: &str) -> Result<()> {
+        let node = self.node_mut(name);
+        node.kill();
+        node.spawn(true)?;
+        node.wait_until_serving().await
     }
 
     /// The node started as `name`.

@@ -6,7 +6,7 @@ use std::{
 };
 
 use codec::{Decode, Encode};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k256::{elliptic_curve::Field, Scalar};
 use log::{debug, info, warn};
 use polkadot_sdk::{
@@ -162,11 +162,18 @@ where
     };
     info!(target: LOG_TARGET, "keyholder started (settled batches: {cursor})");
     let mut imports = worker.client.import_notification_stream();
-    while let Some(notification) = imports.next().await {
-        if notification.is_new_best {
-            worker
-                .on_best_block(notification.hash, *notification.header.number())
-                .await;
+    while let Some(mut notification) = imports.next().await {
+        // Act on the newest best block only: notifications that queued up while the worker
+        // was busy describe states that are already gone.
+        let mut best = notification.is_new_best.then(|| notification.clone());
+        while let Some(Some(next)) = imports.next().now_or_never() {
+            notification = next;
+            if notification.is_new_best {
+                best = Some(notification.clone());
+            }
+        }
+        if let Some(best) = best {
+            worker.on_best_block(best.hash, *best.header.number()).await;
         }
     }
     warn!(target: LOG_TARGET, "the block import stream ended; the keyholder stops");
