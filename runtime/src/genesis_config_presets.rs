@@ -105,7 +105,7 @@ fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: Acc
         dkg: DkgConfig {
             target_buffer: DKG_TARGET_BUFFER,
             batch_size: DKG_BATCH_SIZE,
-            max_concurrent_batches: 2,
+            max_concurrent_batches: 4,
             deal_timeout: DKG_PHASE_TIMEOUT,
             verify_timeout: DKG_PHASE_TIMEOUT,
         },

@@ -11,7 +11,11 @@ use jsonrpsee::rpc_params;
 use k256::{
     elliptic_curve::sec1::FromEncodedPoint, AffinePoint, EncodedPoint, ProjectivePoint, Scalar,
 };
-use polkadot_sdk::{pallet_sudo, sp_keyring::Sr25519Keyring};
+use polkadot_sdk::{
+    frame_support::{dispatch::PerDispatchClass, weights::Weight},
+    frame_system, pallet_sudo,
+    sp_keyring::Sr25519Keyring,
+};
 use torus_integration_tests::{exclusive, wait_for, Network, Node};
 use torus_primitives::{
     dkg::{commitments_hash, BatchOutcome, BatchResult, DkgId, DkgParams, Fault, MemberIndex},
@@ -19,7 +23,7 @@ use torus_primitives::{
 };
 use torus_runtime::{
     genesis_config_presets::{DEV_DKG_KEYS, DKG_BATCH_SIZE, DKG_TARGET_BUFFER},
-    BlockNumber, RuntimeCall,
+    BlockNumber, Runtime, RuntimeCall,
 };
 
 /// Runs `test`; on failure, adds the tail of every node's log to the error.
@@ -399,17 +403,27 @@ async fn the_test_misbehaviour_is_refused_on_a_live_chain() -> Result<()> {
 }
 
 /// Sustained buffer fill rate on four validators (a measurement, not a check; run with
-/// `cargo test -p torus-integration-tests --test dkg -- --ignored --nocapture`).
+/// `cargo test -p torus-integration-tests --test dkg -- --ignored --nocapture`; the batch size
+/// is `$TORUS_DKG_BATCH`, default the test chains' 256, and `$TORUS_DKG_CONCURRENCY` batches run
+/// at once, default 4).
 #[tokio::test(flavor = "multi_thread")]
 #[ignore]
 async fn measure_the_sustained_fill_rate() -> Result<()> {
     let _guard = exclusive().await;
     let network = start(&["alice", "bob", "charlie", "dave"]).await?;
     let alice = network.node("alice");
+    let batch_size = std::env::var("TORUS_DKG_BATCH")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(DKG_BATCH_SIZE);
+    let concurrency = std::env::var("TORUS_DKG_CONCURRENCY")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(4);
     let params = DkgParams {
         target_buffer: 1_000_000,
-        batch_size: DKG_BATCH_SIZE,
-        max_concurrent_batches: 4,
+        batch_size,
+        max_concurrent_batches: concurrency,
         deal_timeout: 5,
         verify_timeout: 5,
     };
@@ -432,10 +446,19 @@ async fn measure_the_sustained_fill_rate() -> Result<()> {
     let (end_keys, end_block) = (buffer_size(alice).await?, alice.best_number().await?);
     let seconds = start.elapsed().as_secs_f64();
     let mut bytes = 0usize;
+    let mut weight = 0u64;
     for number in start_block..end_block {
         let hash = alice
             .call("chain_getBlockHash", rpc_params![number])
             .await?;
+        let block_weight: PerDispatchClass<Weight> = alice
+            .storage_value_at(
+                &frame_system::BlockWeight::<Runtime>::hashed_key(),
+                Some(serde_json::from_value(hash.clone())?),
+            )
+            .await?
+            .unwrap_or_default();
+        weight += block_weight.total().ref_time();
         let block = alice.call("chain_getBlock", rpc_params![hash]).await?;
         bytes += block["block"]["extrinsics"]
             .as_array()
@@ -448,10 +471,13 @@ async fn measure_the_sustained_fill_rate() -> Result<()> {
     }
     let blocks = end_block - start_block;
     println!(
-        "DKG fill: {} keys in {seconds:.1} s = {:.1} keys/s; batch size {DKG_BATCH_SIZE}, 4 batches at once; {blocks} blocks, {:.0} bytes of extrinsics per block",
+        "DKG fill: {} keys in {seconds:.1} s = {:.1} keys/s; batch size {batch_size}, {concurrency} batches at once; {blocks} blocks, {:.0} bytes of extrinsics and {:.1}% of the block weight per block",
         end_keys - start_keys,
         (end_keys - start_keys) as f64 / seconds,
         bytes as f64 / f64::from(blocks.max(1)),
+        100.0 * weight as f64
+            / f64::from(blocks.max(1))
+            / torus_runtime::configs::RuntimeBlockWeights::get().max_block.ref_time() as f64,
     );
     Ok(())
 }
