@@ -176,6 +176,25 @@ async fn check_key_soon(nodes: &[&Node], key_id: KeyId) -> Result<()> {
     }
 }
 
+/// The text of a node's Prometheus endpoint.
+fn prometheus_metrics(port: u16) -> Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// The value of a metric (the node labels every metric with the chain).
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let series_name = series.split('{').next()?;
+        (series_name == name).then(|| value.trim().parse().ok())?
+    })
+}
+
 fn subsets<T: Clone>(items: &[T], k: usize) -> Vec<Vec<T>> {
     if k == 0 {
         return vec![vec![]];
@@ -231,6 +250,18 @@ async fn four_validators_fill_the_buffer_and_every_key_matches_their_shares() ->
             );
             assert!(result.disqualified.is_empty(), "batch {batch}: {:?}", result.disqualified);
             assert!(result.qualified.len() >= 3, "batch {batch}: {:?}", result.qualified);
+        }
+        // Each node reports its work on the Prometheus endpoint.
+        for node in &network.nodes {
+            let metrics = prometheus_metrics(node.prometheus_port)?;
+            let generated = metric(&metrics, "torus_keyholder_keys_generated_total")
+                .with_context(|| format!("{} has no keys-generated metric", node.name))?;
+            assert!(generated >= DKG_TARGET_BUFFER as f64, "{}: {generated}", node.name);
+            assert_eq!(
+                metric(&metrics, "torus_keyholder_buffer_size"),
+                Some(DKG_TARGET_BUFFER as f64)
+            );
+            assert!(metric(&metrics, "torus_keyholder_dealings_submitted_total") >= Some(1.0));
         }
         // The buffer stops at its target: no batch runs once it is full.
         tokio::time::sleep(Duration::from_secs(12)).await;
