@@ -8,7 +8,7 @@ use crate::{
     mock::*, testing::*, Absences, ActiveBatches, Committee, Dealings, Error, Event,
     KeyCommitments, NextBatch, Params, RunningBatches,
 };
-use codec::Encode;
+use codec::{Decode, Encode};
 use frame_support::{
     assert_noop, assert_ok,
     dispatch::{DispatchResultWithPostInfo, Pays},
@@ -79,6 +79,16 @@ fn set_target(target_buffer: u64) {
 
 fn validate(call: &DkgCall) -> Result<(), TransactionValidityError> {
     Dkg::validate_unsigned(TransactionSource::External, call).map(|_| ())
+}
+
+/// The validity check refuses `call` with `error`, and so does the dispatch, changing nothing.
+fn assert_refused(call: DkgCall, error: Error<Test>) {
+    let again = Error::<Test>::decode(&mut &error.encode()[..]).expect("errors round-trip");
+    assert_eq!(validate(&call), Err(Dkg::invalid(again).into()));
+    assert_noop!(
+        RuntimeCall::Dkg(call).dispatch(RuntimeOrigin::none()),
+        error
+    );
 }
 
 /// Check validity as the pool and the block do, then dispatch as an unsigned transaction.
@@ -392,14 +402,7 @@ fn a_false_complaint_disqualifies_the_complainer() {
 
         // Its later messages are refused.
         let confirm = confirm_call(batch, 3);
-        assert_eq!(
-            validate(&confirm),
-            Err(Dkg::invalid(Error::<Test>::Disqualified).into())
-        );
-        assert_noop!(
-            RuntimeCall::Dkg(confirm).dispatch(RuntimeOrigin::none()),
-            Error::<Test>::Disqualified
-        );
+        assert_refused(confirm, Error::<Test>::Disqualified);
         assert_noop!(
             RuntimeCall::Dkg(complaint_call(batch, 3, 2, bytes.clone()))
                 .dispatch(RuntimeOrigin::none()),
@@ -581,14 +584,7 @@ fn a_dealing_after_the_deadline_is_refused() {
         }
         run_to(2 + 5 + 1);
         let late = dealing_call(batch, 4, wire(&dealing::<Test>(batch, 4, &mut rng)));
-        assert_eq!(
-            validate(&late),
-            Err(Dkg::invalid(Error::<Test>::WrongPhase).into())
-        );
-        assert_noop!(
-            RuntimeCall::Dkg(late).dispatch(RuntimeOrigin::none()),
-            Error::<Test>::WrongPhase
-        );
+        assert_refused(late, Error::<Test>::WrongPhase);
     });
 }
 
@@ -841,14 +837,7 @@ fn repeated_messages_are_stale_and_refused() {
         );
         // A complaint against oneself, and against a member without a dealing.
         let own = complaint_call(batch, 1, 1, vec![0]);
-        assert_eq!(
-            validate(&own),
-            Err(Dkg::invalid(Error::<Test>::OwnDealing).into())
-        );
-        assert_noop!(
-            RuntimeCall::Dkg(own).dispatch(RuntimeOrigin::none()),
-            Error::<Test>::OwnDealing
-        );
+        assert_refused(own, Error::<Test>::OwnDealing);
     });
 }
 
@@ -862,14 +851,7 @@ fn a_complaint_against_a_member_without_a_dealing_is_refused() {
         }
         run_to(2 + 5 + 1);
         let call = complaint_call(batch, 1, 4, vec![0]);
-        assert_eq!(
-            validate(&call),
-            Err(Dkg::invalid(Error::<Test>::NoDealing).into())
-        );
-        assert_noop!(
-            RuntimeCall::Dkg(call).dispatch(RuntimeOrigin::none()),
-            Error::<Test>::NoDealing
-        );
+        assert_refused(call, Error::<Test>::NoDealing);
         // The absent member may still confirm (it is a recipient).
         assert_ok!(submit(confirm_call(batch, 4)));
     });
