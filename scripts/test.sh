@@ -13,6 +13,8 @@ cargo fmt --all -- --check
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The pallets' benchmarks compile only with `runtime-benchmarks`: lint them too.
+cargo clippy -p pallet-verifiers -p pallet-keys -p pallet-dkg --all-targets --features runtime-benchmarks --locked -- -D warnings
 
 step "torus-crypto builds no_std for wasm32"
 cargo check -p torus-crypto --no-default-features --target wasm32-unknown-unknown --locked
@@ -26,7 +28,7 @@ step "the published @toruslabs/eccrypto decrypts what torus-crypto encrypts"
 (cd primitives/crypto/tests/fixtures/eccrypto && npm ci --no-audit --no-fund --loglevel=error && node check-rust.mjs)
 
 step "the pallets' benchmarks, run as tests against their mock runtimes"
-cargo test -p pallet-verifiers -p pallet-keys --features runtime-benchmarks --locked benchmark
+cargo test -p pallet-verifiers -p pallet-keys -p pallet-dkg --features runtime-benchmarks --locked benchmark
 
 step "cargo test --workspace"
 log=$(mktemp)
