@@ -128,19 +128,17 @@ impl ShareStore {
             )
             .map_err(|_| StoreError::Corrupt(path.clone()))?;
 
-        let tmp = self.dir.join(format!("batch-{batch}.tmp"));
-        let mut file = fs::File::create(&tmp).map_err(io)?;
-        file.write_all(&header).map_err(io)?;
-        file.write_all(&nonce).map_err(io)?;
-        file.write_all(&sealed).map_err(io)?;
-        file.sync_all().map_err(io)?;
         if path.exists() {
-            let _ = fs::remove_file(&tmp);
             return Err(io(io::Error::new(
                 io::ErrorKind::AlreadyExists,
                 "the batch's shares are already stored",
             )));
         }
+        let mut bytes = header;
+        bytes.extend_from_slice(&nonce);
+        bytes.extend_from_slice(&sealed);
+        let tmp = self.dir.join(format!("batch-{batch}.tmp"));
+        write_synced(&tmp, &bytes).map_err(io)?;
         fs::rename(&tmp, &path).map_err(io)?;
         fs::File::open(&self.dir)
             .and_then(|d| d.sync_all())

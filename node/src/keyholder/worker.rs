@@ -23,7 +23,7 @@ use polkadot_sdk::{
 };
 use rand::rngs::OsRng;
 use torus_crypto::{
-    dkg::{self, Committee, ReceivedShares, Receiver, SessionConfig, SessionKind},
+    dkg::{self, Committee, Complaint, ReceivedShares, Receiver, SessionConfig, SessionKind},
     ecies::{EncryptionPublicKey, EncryptionSecretKey},
 };
 use torus_primitives::{
@@ -50,6 +50,9 @@ pub(super) enum Step {
     Deal,
     /// Decrypt and check the dealings, and post complaints.
     Verify,
+    /// Wait until the chain has judged this member's complaints (posting again any that
+    /// seem lost).
+    AwaitJudgement,
     /// Post the confirmation.
     Confirm,
 }
@@ -79,7 +82,7 @@ pub(super) fn next_step(
             if judged {
                 Step::Confirm
             } else {
-                Step::Wait
+                Step::AwaitJudgement
             }
         }
     }
@@ -124,8 +127,8 @@ struct Worker<C, P> {
     // State.
     /// When each message was last posted, by batch and kind (and accused dealer).
     sent: HashMap<(BatchId, MessageKind, MemberIndex), BlockNumber>,
-    /// Verified shares of batches in their Verifying phase, and whom this node accused.
-    received: HashMap<BatchId, (ReceivedShares, BTreeSet<MemberIndex>)>,
+    /// Verified shares of batches in their Verifying phase, and this node's complaints.
+    received: HashMap<BatchId, (ReceivedShares, Vec<Complaint>)>,
     /// Every batch below this one is settled.
     cursor: BatchId,
 }
@@ -224,11 +227,12 @@ where
     ) -> Result<(), String> {
         let id = batch.info.batch;
         let (verified, accused) = match self.received.get(&id) {
-            Some((_, accused)) => (true, accused.clone()),
+            Some((_, complaints)) => (true, complaints.iter().map(|c| c.dealer).collect()),
             None => (false, BTreeSet::new()),
         };
         match next_step(batch, me, verified, &accused) {
             Step::Wait => Ok(()),
+            Step::AwaitJudgement => self.post_complaints(at, number, batch, me).await,
             Step::Deal => {
                 if !self.due(id, MessageKind::Dealing, 0, number) {
                     return Ok(());
@@ -264,30 +268,8 @@ where
                 let (received, complaints) = Receiver::new(config, me, secret, None)
                     .and_then(|receiver| receiver.receive(&dealings, &mut OsRng))
                     .map_err(|e| e.to_string())?;
-                let mut accused = BTreeSet::new();
-                for complaint in &complaints {
-                    let body = ComplaintMessage::from_complaint(complaint).encode();
-                    let signature = self.sign(&batch.info, me, MessageKind::Complaint, &body)?;
-                    let call = pallet_dkg::Call::<Runtime>::submit_complaint {
-                        batch: id,
-                        complainer: me,
-                        dealer: complaint.dealer,
-                        complaint: body
-                            .try_into()
-                            .map_err(|_| "the complaint exceeds the chain's bound".to_string())?,
-                        signature,
-                    };
-                    self.sent
-                        .insert((id, MessageKind::Complaint, complaint.dealer), number);
-                    self.submit(at, call).await?;
-                    accused.insert(complaint.dealer);
-                    if let Some(metrics) = &self.metrics {
-                        metrics.complaints_submitted.inc();
-                    }
-                    info!(target: LOG_TARGET, "batch {id}: complained about dealer {}", complaint.dealer);
-                }
-                self.received.insert(id, (received, accused));
-                Ok(())
+                self.received.insert(id, (received, complaints));
+                self.post_complaints(at, number, batch, me).await
             }
             Step::Confirm => {
                 if !self.due(id, MessageKind::Confirmation, 0, number) {
@@ -302,6 +284,48 @@ where
                 self.submit(at, call).await
             }
         }
+    }
+
+    /// Post each of this member's complaints in `batch` that the chain has not judged yet and
+    /// that was not posted in the last [`RESEND_AFTER`] blocks.
+    async fn post_complaints(
+        &mut self,
+        at: Hash,
+        number: BlockNumber,
+        batch: &ActiveBatch<BlockNumber>,
+        me: MemberIndex,
+    ) -> Result<(), String> {
+        let id = batch.info.batch;
+        let pending: Vec<Complaint> = self
+            .received
+            .get(&id)
+            .map(|(_, complaints)| complaints.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| !batch.disqualified.iter().any(|(m, _)| *m == c.dealer))
+            .collect();
+        for complaint in pending {
+            if !self.due(id, MessageKind::Complaint, complaint.dealer, number) {
+                continue;
+            }
+            let body = ComplaintMessage::from_complaint(&complaint).encode();
+            let signature = self.sign(&batch.info, me, MessageKind::Complaint, &body)?;
+            let call = pallet_dkg::Call::<Runtime>::submit_complaint {
+                batch: id,
+                complainer: me,
+                dealer: complaint.dealer,
+                complaint: body
+                    .try_into()
+                    .map_err(|_| "the complaint exceeds the chain's bound".to_string())?,
+                signature,
+            };
+            self.submit(at, call).await?;
+            if let Some(metrics) = &self.metrics {
+                metrics.complaints_submitted.inc();
+            }
+            info!(target: LOG_TARGET, "batch {id}: complained about dealer {}", complaint.dealer);
+        }
+        Ok(())
     }
 
     /// Settle every finished batch from the cursor on, in order: store this node's shares of
@@ -547,7 +571,7 @@ mod tests {
     fn confirmation_waits_until_every_complaint_is_judged() {
         let mut b = batch(VERIFYING);
         let accused = BTreeSet::from([3]);
-        assert_eq!(next_step(&b, 1, true, &accused), Step::Wait);
+        assert_eq!(next_step(&b, 1, true, &accused), Step::AwaitJudgement);
         b.disqualified = vec![(3, Fault::BadShare { complainer: 1 })];
         assert_eq!(next_step(&b, 1, true, &accused), Step::Confirm);
     }
