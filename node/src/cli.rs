@@ -67,6 +67,16 @@ pub struct Cli {
     /// Refused unless the chain is a development or local chain.
     #[arg(long, value_enum, value_name = "MISBEHAVIOR")]
     pub dkg_test_misbehavior: Option<crate::keyholder::Misbehavior>,
+
+    /// Torus JSON-RPC API (validators): requests per second allowed per verifier, summed over
+    /// all clients (0: unlimited).
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 1000)]
+    pub torus_api_verifier_rate: u32,
+
+    /// Torus JSON-RPC API (validators): the burst of requests allowed per verifier above its
+    /// rate.
+    #[arg(long, value_name = "REQUESTS", default_value_t = 2000)]
+    pub torus_api_verifier_burst: u32,
 }
 
 /// The chain specs built into the binary, by the `--chain` name that selects them.

@@ -144,6 +144,10 @@ pub fn run() -> sc_cli::Result<()> {
         None => {
             let runner = cli.create_runner(&cli.run)?;
             let misbehavior = cli.dkg_test_misbehavior;
+            let api = crate::torus_api::ApiSettings {
+                verifier_rate: cli.torus_api_verifier_rate,
+                verifier_burst: cli.torus_api_verifier_burst,
+            };
             runner.run_node_until_exit(|config| async move {
                 if misbehavior.is_some()
                     && !matches!(
@@ -160,13 +164,15 @@ pub fn run() -> sc_cli::Result<()> {
                     sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
                         sc_network::NetworkWorker<Block, <Block as BlockT>::Hash>,
                     >(
-                        config, misbehavior
+                        config, misbehavior, api
                     )
                     .map_err(sc_cli::Error::Service),
-                    sc_network::config::NetworkBackendType::Litep2p => {
-                        service::new_full::<sc_network::Litep2pNetworkBackend>(config, misbehavior)
-                            .map_err(sc_cli::Error::Service)
-                    }
+                    sc_network::config::NetworkBackendType::Litep2p => service::new_full::<
+                        sc_network::Litep2pNetworkBackend,
+                    >(
+                        config, misbehavior, api
+                    )
+                    .map_err(sc_cli::Error::Service),
                 }
             })
         }

@@ -15,5 +15,6 @@ mod keyholder;
 mod rpc;
 #[allow(clippy::result_large_err)]
 mod service;
+pub mod torus_api;
 
 pub use command::run;

@@ -1,5 +1,6 @@
 //! The node's RPC API beyond what `sc-service` serves itself (chain, state, author, system):
-//! transaction payment, account nonces, and `torus_publicShare` on validators.
+//! transaction payment, account nonces, and on validators `torus_publicShare` and the Torus
+//! JSON-RPC API ([`crate::torus_api`]).
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use jsonrpsee::{
 use k256::{elliptic_curve::sec1::ToEncodedPoint, ProjectivePoint};
 use polkadot_sdk::{
     pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer},
+    sc_client_api::BlockchainEvents,
     sc_keystore::LocalKeystore,
     sc_transaction_pool_api::TransactionPool,
     sp_api::ProvideRuntimeApi,
@@ -20,11 +22,11 @@ use polkadot_sdk::{
     substrate_frame_rpc_system::{System, SystemApiServer},
 };
 use serde::Serialize;
-use torus_primitives::{dkg::app, KeyId, KeysApi};
-use torus_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use torus_primitives::{dkg::app, DkgApi, KeyId, KeysApi, VerifiersApi};
+use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash, Nonce};
 use zeroize::Zeroizing;
 
-use crate::keyholder::store::ShareStore;
+use crate::{keyholder::store::ShareStore, torus_api::TorusApi};
 
 /// What the RPC handlers need from the node.
 pub struct FullDeps<C, P> {
@@ -34,6 +36,8 @@ pub struct FullDeps<C, P> {
     pub pool: Arc<P>,
     /// On validators: the share store and the keystore that decrypts it.
     pub keyholder: Option<(Arc<ShareStore>, Arc<LocalKeystore>)>,
+    /// On validators: the Torus JSON-RPC API.
+    pub torus_api: Option<Arc<TorusApi<C, P>>>,
 }
 
 /// All RPC extensions of a full node.
@@ -50,17 +54,25 @@ where
     C::Api: polkadot_sdk::substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
         + polkadot_sdk::pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
         + BlockBuilder<Block>
-        + KeysApi<Block>,
-    P: TransactionPool + 'static,
+        + KeysApi<Block>
+        + DkgApi<Block, BlockNumber>
+        + VerifiersApi<Block, AccountId, Balance>,
+    C: BlockchainEvents<Block>,
+    P: TransactionPool<Block = Block, Hash = Hash> + 'static,
 {
     let FullDeps {
         client,
         pool,
         keyholder,
+        torus_api,
     } = deps;
+
     let mut module = RpcModule::new(());
     module.merge(System::new(client.clone(), pool).into_rpc())?;
     module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+    if let Some(api) = torus_api {
+        module.merge(TorusApi::rpc_module(api))?;
+    }
     if let Some((store, keystore)) = keyholder {
         module.merge(
             Keyholder {

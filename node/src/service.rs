@@ -143,12 +143,14 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 }
 
 /// Builds and starts a full node (a validator when `--validator` or a dev key flag is given);
-/// `misbehavior` is the keyholder's test-only misbehaviour (checked by the caller).
+/// `misbehavior` is the keyholder's test-only misbehaviour (checked by the caller); `api` the
+/// settings of the Torus JSON-RPC API that validators serve.
 pub fn new_full<
     N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
     config: Configuration,
     misbehavior: Option<Misbehavior>,
+    api: crate::torus_api::ApiSettings,
 ) -> Result<TaskManager, ServiceError> {
     let sc_service::PartialComponents {
         client,
@@ -254,11 +256,22 @@ pub fn new_full<
         let keyholder = share_store
             .clone()
             .map(|store| (store, keystore_container.local_keystore()));
+        // One API state (replay guards, rate limits) however often the RPC is built.
+        let torus_api = keyholder.clone().map(|(store, keystore)| {
+            Arc::new(crate::torus_api::TorusApi::new(
+                client.clone(),
+                pool.clone(),
+                keystore,
+                store,
+                api,
+            ))
+        });
         Box::new(move |_| {
             let deps = crate::rpc::FullDeps {
                 client: client.clone(),
                 pool: pool.clone(),
                 keyholder: keyholder.clone(),
+                torus_api: torus_api.clone(),
             };
             crate::rpc::create_full(deps).map_err(Into::into)
         })

@@ -229,6 +229,10 @@ impl_runtime_apis! {
         fn params() -> torus_primitives::dkg::DkgParams<BlockNumber> {
             Dkg::params()
         }
+
+        fn committee() -> Vec<torus_primitives::dkg::DkgId> {
+            Dkg::committee_keys()
+        }
     }
 
     #[cfg(feature = "runtime-benchmarks")]

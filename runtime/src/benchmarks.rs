@@ -5,8 +5,7 @@ use crate::*;
 
 use frame_support::{traits::fungible::Mutate, BoundedVec};
 use frame_system::RawOrigin;
-use sp_core::crypto::key_types::AURA;
-use torus_primitives::{IdClaim, IdClaimRule, KeyType, VerifierConfig, VerifierName};
+use torus_primitives::{dkg::DkgId, IdClaim, IdClaimRule, KeyType, VerifierConfig, VerifierName};
 
 frame_benchmarking::define_benchmarks!(
     [pallet_verifiers, Verifiers]
@@ -17,16 +16,16 @@ frame_benchmarking::define_benchmarks!(
 /// Makes a current validator and a DirectAuth verifier for `pallet-keys`' benchmarks.
 pub struct KeysBenchmarkHelper;
 
-impl pallet_keys::BenchmarkHelper<AccountId> for KeysBenchmarkHelper {
-    fn assigner() -> AccountId {
-        // A validator whose Aura session key, used as an account, is the assigner: the
-        // storage that `CurrentValidatorSessionKeys` reads.
+impl pallet_keys::BenchmarkHelper for KeysBenchmarkHelper {
+    fn assigner() -> DkgId {
+        // A committee member: what `pallet_dkg::CommitteeKeys` reads.
         let validator: AccountId = frame_benchmarking::account("validator", 0, 0);
-        let session_key: AccountId = frame_benchmarking::account("session-key", 0, 0);
-        let key_bytes: &[u8] = session_key.as_ref();
-        pallet_session::KeyOwner::<Runtime>::insert((AURA, key_bytes.to_vec()), &validator);
-        pallet_session::Validators::<Runtime>::append(validator);
-        session_key
+        let key = DkgId::from(sp_core::ecdsa::Public::from_raw([2; 33]));
+        pallet_dkg::Committee::<Runtime>::put(BoundedVec::truncate_from(alloc::vec![(
+            validator,
+            key.clone()
+        )]));
+        key
     }
 
     fn verifier() -> VerifierName {

@@ -9,9 +9,7 @@ use frame_election_provider_support::{
 use frame_support::dispatch::DispatchClass;
 use frame_support::{
     derive_impl,
-    traits::{
-        ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Contains, Nothing, VariantCountOf,
-    },
+    traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Nothing, VariantCountOf},
     weights::{
         constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
         IdentityFee, Weight,
@@ -263,29 +261,20 @@ impl pallet_verifiers::Config for Runtime {
     type WeightInfo = pallet_verifiers::weights::SubstrateWeight<Runtime>;
 }
 
-/// The accounts that may assign keys: a current validator's Aura session key, used as an
-/// account. Nodes sign `keys.assign` with the session key they already hold, so a validator's
-/// stash key never has to be online. (On the dev and local chains the Aura key of `//Alice` is
-/// Alice's account, which is endowed; elsewhere the session-key account needs an existential
-/// deposit so its nonce can be checked.)
-pub struct CurrentValidatorSessionKeys;
-impl Contains<AccountId> for CurrentValidatorSessionKeys {
-    fn contains(who: &AccountId) -> bool {
-        let key: &[u8] = who.as_ref();
-        Session::key_owner(sp_core::crypto::key_types::AURA, key).is_some_and(|validator| {
-            pallet_session::Validators::<Runtime>::get().contains(&validator)
-        })
-    }
-}
-
 parameter_types! {
     /// The most keys one DKG batch adds to the buffer.
     pub const MaxKeyBatch: u32 = 256;
+    /// The most new key assignments per block (a batch's worth: the DKG refills at that pace).
+    pub const MaxAssignmentsPerBlock: u32 = 256;
+    /// Assignments go before the DKG's messages: a waiting user is on the other end.
+    pub const KeysUnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2 + 1;
 }
 
 impl pallet_keys::Config for Runtime {
     type Verifiers = Verifiers;
-    type Assigners = CurrentValidatorSessionKeys;
+    type Assigners = pallet_dkg::CommitteeKeys<Runtime>;
+    type MaxAssignmentsPerBlock = MaxAssignmentsPerBlock;
+    type UnsignedPriority = KeysUnsignedPriority;
     type MaxBatchSize = MaxKeyBatch;
     type WeightInfo = pallet_keys::weights::SubstrateWeight<Runtime>;
     #[cfg(feature = "runtime-benchmarks")]

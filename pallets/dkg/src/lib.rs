@@ -1273,6 +1273,14 @@ impl<T: Config> Pallet<T> {
 
     // --- reading (DkgApi) ---
 
+    /// The DKG keys of the current committee; member `i` is entry `i − 1`.
+    pub fn committee_keys() -> Vec<DkgId> {
+        Committee::<T>::get()
+            .into_iter()
+            .map(|(_, key)| key)
+            .collect()
+    }
+
     /// The batches running now, oldest first.
     pub fn active_batches() -> Vec<ActiveBatch<BlockNumberFor<T>>> {
         RunningBatches::<T>::get()
@@ -1411,4 +1419,16 @@ impl<T: Config> OneSessionHandler<T::AccountId> for Pallet<T> {
     }
 
     fn on_disabled(_validator_index: u32) {}
+}
+
+/// The DKG keys of the current committee (the session's validators), for pallets that accept
+/// messages signed by a validator's DKG key (`pallet-keys`' assignments).
+pub struct CommitteeKeys<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> frame_support::traits::Contains<DkgId> for CommitteeKeys<T> {
+    fn contains(key: &DkgId) -> bool {
+        Committee::<T>::get()
+            .iter()
+            .any(|(_, member)| member == key)
+    }
 }

@@ -33,8 +33,13 @@ fn longest_user() -> VerifierId {
     BoundedVec::truncate_from(alloc::vec![b'u'; MAX_VERIFIER_ID_LEN as usize])
 }
 
-/// A validator's account, a DirectAuth verifier and one key in the buffer.
-fn setup<T: Config>() -> Result<(T::AccountId, VerifierName), BenchmarkError> {
+/// A signature for the calls: the dispatch does not check it (the pool did).
+fn signature() -> DkgSignature {
+    codec::Decode::decode(&mut &[0u8; 65][..]).expect("65 bytes decode as a signature")
+}
+
+/// A validator's DKG key, a DirectAuth verifier and one key in the buffer.
+fn setup<T: Config>() -> Result<(DkgId, VerifierName), BenchmarkError> {
     let validator = T::BenchmarkHelper::assigner();
     let verifier = T::BenchmarkHelper::verifier();
     Keys::<T>::insert_generated_keys(0, batch::<T>(0, 1))
@@ -52,9 +57,16 @@ mod benchmarks {
         let user = longest_user();
 
         #[extrinsic_call]
-        _(RawOrigin::Signed(validator), verifier.clone(), user.clone());
+        _(
+            RawOrigin::None,
+            verifier.clone(),
+            user.clone(),
+            validator,
+            signature(),
+        );
 
         assert_eq!(Assignments::<T>::get(&verifier, &user), Some(0));
+        assert!(Nonces::<T>::contains_key(0));
         Ok(())
     }
 
@@ -63,14 +75,22 @@ mod benchmarks {
         let (validator, verifier) = setup::<T>()?;
         let user = longest_user();
         Keys::<T>::assign(
-            RawOrigin::Signed(validator.clone()).into(),
+            RawOrigin::None.into(),
             verifier.clone(),
             user.clone(),
+            validator.clone(),
+            signature(),
         )
         .map_err(|_| BenchmarkError::Stop("the first assignment failed"))?;
 
         #[extrinsic_call]
-        assign(RawOrigin::Signed(validator), verifier.clone(), user.clone());
+        assign(
+            RawOrigin::None,
+            verifier.clone(),
+            user.clone(),
+            validator,
+            signature(),
+        );
 
         assert_eq!(Assignments::<T>::get(&verifier, &user), Some(0));
         assert_eq!(Keys::<T>::buffer_size(), 0);

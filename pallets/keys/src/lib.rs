@@ -25,27 +25,25 @@
 //! lower-cases, the id must have no ASCII upper-case letter, so that one user cannot obtain two
 //! keys through two spellings.
 //!
-//! ## Who may submit `assign`, and who pays
+//! **The metadata nonce.** A new assignment also fixes the key's "v2" metadata nonce
+//! ([`torus_primitives::keys::metadata_nonce`] of the parent block hash and the key id), which
+//! the client protocol adds to the key; every node reads the same value from [`Nonces`].
 //!
-//! Decision: a **signed transaction from the account of a current validator** (the runtime
-//! says which accounts qualify through [`Config::Assigners`], normally the session's validator
-//! set). Unsigned transactions were rejected: an unsigned `assign` would need a validity check
-//! proving that a node saw a real login (a signature by a validator's session key over the
-//! request), which is this check with more code, and without it anyone could drain the buffer
-//! for free.
+//! ## Who may submit `assign`
 //!
-//! - A successful `assign` from a validator is **fee-free** (`Pays::No`), so answering logins
-//!   does not drain validators. A duplicate `assign` (the user already has a key) is refunded
-//!   down to the weight of its lookup.
-//! - The call is marked `#[pallet::feeless_if]` for validators: a runtime that wraps its
-//!   payment extension in `pallet_skip_feeless_payment::SkipCheckIfFeeless` lets validators
-//!   submit it even with an empty balance. Without that wrapper the fee is taken up-front and
-//!   refunded after dispatch.
-//! - A non-validator's `assign` fails with [`Error::NotAssigner`] and **pays the full fee**, so
-//!   spamming it costs the spammer.
-//! - Validators are accountable (staked and slashable) for what they submit. Every call is
-//!   bounded by the block weight, which bounds how fast even a misbehaving validator can use up
-//!   the buffer; the DKG refills it.
+//! Decision: an **unsigned transaction signed by a current validator's DKG session key** over
+//! [`torus_primitives::keys::assign_payload`] (the runtime says which keys qualify through
+//! [`Config::Assigners`]). Validators need no funded account and no account nonce, so a node can
+//! submit assignments for many concurrent logins; the transaction pool keeps one `assign` per
+//! user (the `provides` tag is the user), so the identical requests that every node makes for
+//! one login collapse into one transaction.
+//!
+//! - [`ValidateUnsigned`](sp_runtime::traits::ValidateUnsigned) accepts only a valid signature
+//!   by a current assigner, for a user who has no key yet, of a registered DirectAuth verifier,
+//!   while the buffer has a key. Anything else never enters the pool.
+//! - At most [`Config::MaxAssignmentsPerBlock`] new assignments go into one block: a
+//!   misbehaving validator (accountable, staked) can empty the buffer only that fast, and the DKG
+//!   refills it. Further ones wait in the pool for the next block.
 //!
 //! ## Public functions for the node and the DKG
 //!
@@ -69,11 +67,17 @@ use alloc::collections::BTreeSet;
 use frame_support::{
     dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
     ensure,
-    pallet_prelude::{BoundedVec, DispatchError},
+    pallet_prelude::{
+        BoundedVec, DispatchError, InvalidTransaction, TransactionPriority, TransactionValidity,
+        ValidTransaction,
+    },
     traits::{Contains, Get},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::RuntimeAppPublic;
 use torus_primitives::{
+    dkg::{DkgId, DkgSignature},
+    keys::{assign_payload, metadata_nonce},
     AssignedKey, BatchId, BatchRecord, GeneratedKey, KeyId, KeyRecord, KeyType, PublicKey,
     VerifierId, VerifierInspect, VerifierName,
 };
@@ -81,6 +85,10 @@ use torus_primitives::{
 pub use pallet::*;
 pub use weights::WeightInfo;
 
+// `ValidateUnsigned` is deprecated in favour of `#[pallet::authorize]` (which needs
+// `frame_system::AuthorizeCall` in the runtime's transaction extensions), as in `pallet-dkg`.
+// The deprecation check that the macro expands for `validate_unsigned` is a unit `let`.
+#[allow(deprecated, clippy::let_unit_value)]
 #[frame_support::pallet]
 pub mod pallet {
     use super::*;
@@ -99,8 +107,16 @@ pub mod pallet {
         /// The registered verifiers (implemented by `pallet-verifiers`).
         type Verifiers: VerifierInspect;
 
-        /// The accounts that may submit `assign`: those of the current validators.
-        type Assigners: Contains<Self::AccountId>;
+        /// The DKG session keys that may sign `assign`: those of the current validators.
+        type Assigners: Contains<DkgId>;
+
+        /// The most new assignments in one block.
+        #[pallet::constant]
+        type MaxAssignmentsPerBlock: Get<u32>;
+
+        /// The priority of `assign` transactions in the pool.
+        #[pallet::constant]
+        type UnsignedPriority: Get<TransactionPriority>;
 
         /// The maximum number of keys that one DKG batch adds to the buffer.
         #[pallet::constant]
@@ -111,7 +127,7 @@ pub mod pallet {
 
         /// Creates what the benchmarks need and this pallet cannot: an assigner and a verifier.
         #[cfg(feature = "runtime-benchmarks")]
-        type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+        type BenchmarkHelper: BenchmarkHelper;
     }
 
     /// Every generated key, assigned or not, by id.
@@ -148,6 +164,14 @@ pub mod pallet {
         OptionQuery,
     >;
 
+    /// The metadata nonce of each assigned key, by key id, fixed at assignment.
+    #[pallet::storage]
+    pub type Nonces<T: Config> = StorageMap<_, Twox64Concat, KeyId, [u8; 32], OptionQuery>;
+
+    /// The block of the latest new assignment and the number of new assignments in it.
+    #[pallet::storage]
+    pub type AssignedInBlock<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
+
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
     pub enum Event<T: Config> {
@@ -168,8 +192,10 @@ pub mod pallet {
 
     #[pallet::error]
     pub enum Error<T> {
-        /// Only the account of a current validator may submit `assign`.
+        /// Only a current validator's DKG key may sign `assign`.
         NotAssigner,
+        /// This block already has [`Config::MaxAssignmentsPerBlock`] new assignments.
+        TooManyAssignments,
         /// The verifier id is empty.
         EmptyVerifierId,
         /// No verifier is registered under this name.
@@ -231,20 +257,22 @@ pub mod pallet {
         /// Give the user `verifier_id` of the verifier `verifier` the next unassigned key, or
         /// leave the key it already has.
         ///
-        /// The dispatch origin must be _Signed_ by an account in [`Config::Assigners`] (a
-        /// current validator). Fee-free for such accounts; see the pallet documentation.
+        /// The dispatch origin must be _None_: an unsigned transaction carrying `signature`, by
+        /// the current validator DKG key `assigner`, over
+        /// [`assign_payload`]`(verifier, verifier_id)`; see the pallet documentation.
         #[pallet::call_index(0)]
-        #[pallet::weight((T::WeightInfo::assign(), DispatchClass::Normal, Pays::Yes))]
-        #[pallet::feeless_if(|origin: &OriginFor<T>, _verifier: &VerifierName, _verifier_id: &VerifierId| -> bool {
-			ensure_signed(origin.clone()).is_ok_and(|who| T::Assigners::contains(&who))
-		})]
+        #[pallet::weight((T::WeightInfo::assign(), DispatchClass::Normal, Pays::No))]
         pub fn assign(
             origin: OriginFor<T>,
             verifier: VerifierName,
             verifier_id: VerifierId,
+            assigner: DkgId,
+            signature: DkgSignature,
         ) -> DispatchResultWithPostInfo {
-            let who = ensure_signed(origin)?;
-            ensure!(T::Assigners::contains(&who), Error::<T>::NotAssigner);
+            ensure_none(origin)?;
+            // The signature was checked when the transaction was validated.
+            let _ = signature;
+            ensure!(T::Assigners::contains(&assigner), Error::<T>::NotAssigner);
             let weight = match Self::do_assign(verifier, verifier_id)? {
                 Assignment::New(_) => T::WeightInfo::assign(),
                 Assignment::Existing(_) => T::WeightInfo::assign_existing(),
@@ -255,13 +283,56 @@ pub mod pallet {
             })
         }
     }
+
+    #[pallet::validate_unsigned]
+    impl<T: Config> ValidateUnsigned for Pallet<T> {
+        type Call = Call<T>;
+
+        fn validate_unsigned(_source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+            let Call::assign {
+                verifier,
+                verifier_id,
+                assigner,
+                signature,
+            } = call
+            else {
+                return InvalidTransaction::Call.into();
+            };
+            Self::validate_assign(verifier, verifier_id, assigner, signature)
+        }
+
+        fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
+            Self::validate_unsigned(TransactionSource::InBlock, call)?;
+            // Over the cap: not invalid, only not in this block (the pool keeps it).
+            if Self::assignments_left_in_block() == 0 {
+                return Err(InvalidTransaction::ExhaustsResources.into());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Why the pool refuses an `assign` (the `Custom` code of its `InvalidTransaction`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum AssignRefusal {
+    /// The verifier id is empty.
+    EmptyVerifierId = 1,
+    /// No verifier is registered under the name.
+    UnknownVerifier = 2,
+    /// The verifier's key type is not served yet.
+    KeyTypeNotServed = 3,
+    /// The verifier lower-cases ids and this one has an upper-case letter.
+    VerifierIdNotNormalized = 4,
+    /// The buffer has no unassigned key.
+    BufferEmpty = 5,
 }
 
 /// What the benchmarks need from the runtime that this pallet cannot create itself.
 #[cfg(feature = "runtime-benchmarks")]
-pub trait BenchmarkHelper<AccountId> {
-    /// Makes [`Config::Assigners`] contain an account, and returns it.
-    fn assigner() -> AccountId;
+pub trait BenchmarkHelper {
+    /// Makes [`Config::Assigners`] contain a DKG key, and returns it.
+    fn assigner() -> DkgId;
     /// Registers a [`KeyType::DirectAuth`] verifier whose ids keep their case, and returns its
     /// name.
     fn verifier() -> VerifierName;
@@ -285,6 +356,9 @@ impl<T: Config> torus_primitives::KeyBuffer for Pallet<T> {
         Self::insert_generated_keys(batch, keys)
     }
 }
+
+/// How many blocks an `assign` stays valid in the pool.
+const ASSIGN_LONGEVITY: u64 = 16;
 
 /// The outcome of a successful assignment.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -361,7 +435,64 @@ impl<T: Config> Pallet<T> {
         Some(AssignedKey {
             key_id,
             public_key: record.public_key,
+            nonce: Nonces::<T>::get(key_id)?,
         })
+    }
+
+    /// How many more new assignments fit in the current block.
+    pub fn assignments_left_in_block() -> u32 {
+        let (block, count) = AssignedInBlock::<T>::get();
+        if block == frame_system::Pallet::<T>::block_number() {
+            T::MaxAssignmentsPerBlock::get().saturating_sub(count)
+        } else {
+            T::MaxAssignmentsPerBlock::get()
+        }
+    }
+
+    /// The pool's checks of an `assign`: signature, signer, and that it would assign a key.
+    fn validate_assign(
+        verifier: &VerifierName,
+        verifier_id: &VerifierId,
+        assigner: &DkgId,
+        signature: &DkgSignature,
+    ) -> TransactionValidity {
+        if !assigner.verify(&assign_payload(verifier, verifier_id), signature) {
+            return InvalidTransaction::BadProof.into();
+        }
+        if !T::Assigners::contains(assigner) {
+            return InvalidTransaction::BadSigner.into();
+        }
+        if Assignments::<T>::contains_key(verifier, verifier_id) {
+            // Already done: nothing left for this transaction to do.
+            return InvalidTransaction::Stale.into();
+        }
+        if let Err(refusal) = Self::check_assignable(verifier, verifier_id) {
+            return InvalidTransaction::Custom(refusal as u8).into();
+        }
+        ValidTransaction::with_tag_prefix("KeysAssign")
+            .priority(T::UnsignedPriority::get())
+            .and_provides((verifier, verifier_id))
+            .longevity(ASSIGN_LONGEVITY)
+            .propagate(true)
+            .build()
+    }
+
+    /// Whether a new key can be assigned to (`verifier`, `verifier_id`) now.
+    fn check_assignable(verifier: &VerifierName, verifier_id: &[u8]) -> Result<(), AssignRefusal> {
+        if verifier_id.is_empty() {
+            return Err(AssignRefusal::EmptyVerifierId);
+        }
+        let policy = T::Verifiers::policy(verifier).ok_or(AssignRefusal::UnknownVerifier)?;
+        if policy.key_type != KeyType::DirectAuth {
+            return Err(AssignRefusal::KeyTypeNotServed);
+        }
+        if !policy.id_claim.is_normalized(verifier_id) {
+            return Err(AssignRefusal::VerifierIdNotNormalized);
+        }
+        if Self::buffer_size() == 0 {
+            return Err(AssignRefusal::BufferEmpty);
+        }
+        Ok(())
     }
 
     /// The number of generated keys that are not assigned yet.
@@ -380,24 +511,29 @@ impl<T: Config> Pallet<T> {
         verifier: VerifierName,
         verifier_id: VerifierId,
     ) -> Result<Assignment, DispatchError> {
-        ensure!(!verifier_id.is_empty(), Error::<T>::EmptyVerifierId);
         if let Some(existing) = Assignments::<T>::get(&verifier, &verifier_id) {
             return Ok(Assignment::Existing(existing));
         }
-        let policy = T::Verifiers::policy(&verifier).ok_or(Error::<T>::UnknownVerifier)?;
-        ensure!(
-            policy.key_type == KeyType::DirectAuth,
-            Error::<T>::KeyTypeNotServed
-        );
-        ensure!(
-            policy.id_claim.is_normalized(&verifier_id),
-            Error::<T>::VerifierIdNotNormalized
-        );
+        Self::check_assignable(&verifier, &verifier_id).map_err(|refusal| match refusal {
+            AssignRefusal::EmptyVerifierId => Error::<T>::EmptyVerifierId,
+            AssignRefusal::UnknownVerifier => Error::<T>::UnknownVerifier,
+            AssignRefusal::KeyTypeNotServed => Error::<T>::KeyTypeNotServed,
+            AssignRefusal::VerifierIdNotNormalized => Error::<T>::VerifierIdNotNormalized,
+            AssignRefusal::BufferEmpty => Error::<T>::BufferEmpty,
+        })?;
+        let left = Self::assignments_left_in_block();
+        ensure!(left > 0, Error::<T>::TooManyAssignments);
         let key_id = NextUnassigned::<T>::get();
-        ensure!(key_id < NextKeyId::<T>::get(), Error::<T>::BufferEmpty);
         let record = Keys::<T>::get(key_id).ok_or(Error::<T>::MissingKey)?;
 
+        let block = frame_system::Pallet::<T>::block_number();
+        let used = T::MaxAssignmentsPerBlock::get() - left;
+        AssignedInBlock::<T>::put((block, used + 1));
         Assignments::<T>::insert(&verifier, &verifier_id, key_id);
+        Nonces::<T>::insert(
+            key_id,
+            metadata_nonce(frame_system::Pallet::<T>::parent_hash().as_ref(), key_id),
+        );
         NextUnassigned::<T>::put(key_id.saturating_add(1));
         Self::deposit_event(Event::KeyAssigned {
             verifier,
@@ -442,6 +578,10 @@ impl<T: Config> Pallet<T> {
                 "an assigned key is still in the buffer"
             );
             ensure!(assigned.insert(key_id), "a key is assigned to two users");
+            ensure!(
+                Nonces::<T>::contains_key(key_id),
+                "an assigned key has no nonce"
+            );
         }
         ensure!(
             assigned.len() as u64 == next_unassigned,

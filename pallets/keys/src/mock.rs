@@ -3,9 +3,10 @@
 
 use crate as pallet_keys;
 use frame_support::{derive_impl, traits::Contains};
-use sp_core::ConstU32;
+use sp_core::{ConstU32, ConstU64, Pair as _};
 use sp_runtime::BuildStorage;
 use torus_primitives::{
+    dkg::{app, DkgId},
     IdClaim, IdClaimRule, KeyType, VerifierInspect, VerifierName, VerifierPolicy,
 };
 
@@ -25,10 +26,14 @@ impl frame_system::Config for Test {
 
 /// The largest DKG batch in the test runtime.
 pub const MAX_BATCH_SIZE: u32 = 8;
+/// The most new assignments per block in the test runtime.
+pub const MAX_ASSIGNMENTS_PER_BLOCK: u32 = 4;
 
 impl pallet_keys::Config for Test {
     type Verifiers = TestVerifiers;
     type Assigners = Validators;
+    type MaxAssignmentsPerBlock = ConstU32<MAX_ASSIGNMENTS_PER_BLOCK>;
+    type UnsignedPriority = ConstU64<1000>;
     type MaxBatchSize = ConstU32<MAX_BATCH_SIZE>;
     type WeightInfo = ();
     #[cfg(feature = "runtime-benchmarks")]
@@ -39,27 +44,32 @@ impl pallet_keys::Config for Test {
 #[cfg(feature = "runtime-benchmarks")]
 pub struct MockBenchmarkHelper;
 #[cfg(feature = "runtime-benchmarks")]
-impl pallet_keys::BenchmarkHelper<u64> for MockBenchmarkHelper {
-    fn assigner() -> u64 {
-        VALIDATOR
+impl pallet_keys::BenchmarkHelper for MockBenchmarkHelper {
+    fn assigner() -> DkgId {
+        dkg_pair(VALIDATOR).public()
     }
     fn verifier() -> VerifierName {
         VerifierName::truncate_from(DISCORD.as_bytes().to_vec())
     }
 }
 
-/// A validator's account.
-pub const VALIDATOR: u64 = 1;
-/// Another validator's account.
-pub const OTHER_VALIDATOR: u64 = 2;
-/// An account that is not a validator.
-pub const STRANGER: u64 = 9;
+/// A validator (the seed of its DKG key).
+pub const VALIDATOR: u8 = 1;
+/// Another validator.
+pub const OTHER_VALIDATOR: u8 = 2;
+/// Someone who is not a validator.
+pub const STRANGER: u8 = 9;
 
-/// The validators are accounts 1, 2 and 3.
+/// The DKG key pair of `who`: the seed is 32 times `who`.
+pub fn dkg_pair(who: u8) -> app::Pair {
+    app::Pair::from_seed(&[who; 32])
+}
+
+/// The validators are those with the DKG keys of 1, 2 and 3.
 pub struct Validators;
-impl Contains<u64> for Validators {
-    fn contains(who: &u64) -> bool {
-        (1..=3).contains(who)
+impl Contains<DkgId> for Validators {
+    fn contains(key: &DkgId) -> bool {
+        (1..=3).any(|who| dkg_pair(who).public() == *key)
     }
 }
 

@@ -1,16 +1,24 @@
 //! Unit tests: every call and public function, every error, every event, and the storage
 //! invariants after each scenario.
 
+// The pool checks go through `ValidateUnsigned`, deprecated in this SDK (see the crate docs).
+#![allow(deprecated)]
+
 use crate::{
-    mock::*, Batches, Error, Event, KeyByPublicKey, Keys as KeyStorage, NextKeyId, NextUnassigned,
+    mock::*, AssignRefusal, Batches, Error, Event, KeyByPublicKey, Keys as KeyStorage, NextKeyId,
+    NextUnassigned, Nonces,
 };
 use frame_support::{
-    assert_noop, assert_ok,
-    dispatch::{CheckIfFeeless, Pays},
-    BoundedVec,
+    assert_noop, assert_ok, dispatch::Pays, pallet_prelude::TransactionSource, BoundedVec,
 };
-use sp_runtime::DispatchError;
+use sp_core::Pair as _;
+use sp_runtime::{
+    traits::{Dispatchable, ValidateUnsigned},
+    transaction_validity::{InvalidTransaction, TransactionValidityError},
+    DispatchError,
+};
 use torus_primitives::{
+    keys::{assign_payload, metadata_nonce},
     AssignedKey, BatchRecord, GeneratedKey, KeyId, KeyRecord, PublicKey, VerifierId, VerifierName,
 };
 
@@ -55,8 +63,35 @@ fn fill_buffer(count: u8) {
     assert_ok!(Keys::insert_generated_keys(7, batch(1..=count)));
 }
 
-fn assign(who: u64, name: &str, id: &str) -> frame_support::dispatch::DispatchResultWithPostInfo {
-    Keys::assign(RuntimeOrigin::signed(who), verifier(name), user(id))
+/// The `assign` call for (`name`, `id`) signed by `who`'s DKG key.
+fn assign_call(who: u8, name: &str, id: &str) -> crate::Call<Test> {
+    let pair = dkg_pair(who);
+    crate::Call::assign {
+        verifier: verifier(name),
+        verifier_id: user(id),
+        assigner: pair.public(),
+        signature: pair.sign(&assign_payload(name.as_bytes(), id.as_bytes())),
+    }
+}
+
+/// Dispatches `who`'s `assign` as an unsigned transaction (what a block does once the pool and
+/// the block builder accepted it).
+fn assign(who: u8, name: &str, id: &str) -> frame_support::dispatch::DispatchResultWithPostInfo {
+    RuntimeCall::Keys(assign_call(who, name, id)).dispatch(RuntimeOrigin::none())
+}
+
+/// What the transaction pool says of `who`'s `assign`.
+fn validate(who: u8, name: &str, id: &str) -> Result<(), TransactionValidityError> {
+    Keys::validate_unsigned(TransactionSource::External, &assign_call(who, name, id)).map(|_| ())
+}
+
+/// `who`'s `assign` is refused by the pool with `refusal` and by the dispatch with `error`.
+fn assert_refused(who: u8, name: &str, id: &str, refusal: AssignRefusal, error: Error<Test>) {
+    assert_eq!(
+        validate(who, name, id),
+        Err(InvalidTransaction::Custom(refusal as u8).into())
+    );
+    assert_noop!(assign(who, name, id), error);
 }
 
 fn assigned(name: &str, id: &str) -> Option<KeyId> {
@@ -222,7 +257,8 @@ fn a_first_login_gets_the_lowest_unassigned_key() {
             Keys::lookup(GOOGLE.as_bytes(), b"alice@example.com"),
             Some(AssignedKey {
                 key_id: 0,
-                public_key: public_key(1)
+                public_key: public_key(1),
+                nonce: metadata_nonce(System::parent_hash().as_ref(), 0),
             })
         );
         assert_eq!(Keys::buffer_size(), 2);
@@ -292,7 +328,7 @@ fn every_validator_asking_in_one_block_gives_the_user_one_key() {
 }
 
 #[test]
-fn assign_is_free_for_validators() {
+fn assign_is_free() {
     scenario(|| {
         fill_buffer(1);
         let info = assign(VALIDATOR, GOOGLE, "alice@example.com").expect("assigned");
@@ -301,14 +337,29 @@ fn assign_is_free_for_validators() {
             info.actual_weight,
             Some(<() as crate::WeightInfo>::assign())
         );
+    });
+}
 
-        let call = RuntimeCall::Keys(crate::Call::assign {
-            verifier: verifier(GOOGLE),
-            verifier_id: user("bob@example.com"),
-        });
-        assert!(call.is_feeless(&RuntimeOrigin::signed(VALIDATOR)));
-        assert!(!call.is_feeless(&RuntimeOrigin::signed(STRANGER)));
-        assert!(!call.is_feeless(&RuntimeOrigin::none()));
+#[test]
+fn each_key_gets_its_nonce_at_assignment() {
+    scenario(|| {
+        fill_buffer(2);
+        assert_ok!(assign(VALIDATOR, GOOGLE, "alice@example.com"));
+        let parent = System::parent_hash();
+        assert_eq!(
+            Nonces::<Test>::get(0),
+            Some(metadata_nonce(parent.as_ref(), 0))
+        );
+        assert_eq!(Nonces::<Test>::get(1), None, "a buffered key has no nonce");
+
+        // A repeat does not change it, even in a later block.
+        System::set_block_number(2);
+        System::set_parent_hash([9; 32].into());
+        assert_ok!(assign(OTHER_VALIDATOR, GOOGLE, "alice@example.com"));
+        assert_eq!(
+            Nonces::<Test>::get(0),
+            Some(metadata_nonce(parent.as_ref(), 0))
+        );
     });
 }
 
@@ -316,18 +367,96 @@ fn assign_is_free_for_validators() {
 fn only_validators_may_assign() {
     scenario(|| {
         fill_buffer(1);
+        assert_eq!(
+            validate(STRANGER, GOOGLE, "alice@example.com"),
+            Err(InvalidTransaction::BadSigner.into())
+        );
         assert_noop!(
             assign(STRANGER, GOOGLE, "alice@example.com"),
             Error::<Test>::NotAssigner
         );
         assert_noop!(
-            Keys::assign(
-                RuntimeOrigin::none(),
-                verifier(GOOGLE),
-                user("alice@example.com")
-            ),
+            RuntimeCall::Keys(assign_call(VALIDATOR, GOOGLE, "alice@example.com"))
+                .dispatch(RuntimeOrigin::signed(1)),
             DispatchError::BadOrigin
         );
+    });
+}
+
+#[test]
+fn the_pool_refuses_a_bad_signature() {
+    scenario(|| {
+        fill_buffer(1);
+        // Alice's signature presented for Bob.
+        let mut call = assign_call(VALIDATOR, GOOGLE, "alice@example.com");
+        let crate::Call::assign { signature, .. } = &mut call else {
+            unreachable!("an assign call")
+        };
+        *signature =
+            dkg_pair(VALIDATOR).sign(&assign_payload(GOOGLE.as_bytes(), b"bob@example.com"));
+        assert_eq!(
+            Keys::validate_unsigned(TransactionSource::External, &call).map(|_| ()),
+            Err(InvalidTransaction::BadProof.into())
+        );
+    });
+}
+
+#[test]
+fn the_pool_keeps_one_assign_per_user() {
+    scenario(|| {
+        fill_buffer(2);
+        let tags = |who, id| {
+            Keys::validate_unsigned(TransactionSource::External, &assign_call(who, GOOGLE, id))
+                .expect("valid")
+                .provides
+        };
+        assert_eq!(
+            tags(VALIDATOR, "alice@example.com"),
+            tags(OTHER_VALIDATOR, "alice@example.com")
+        );
+        assert_ne!(
+            tags(VALIDATOR, "alice@example.com"),
+            tags(VALIDATOR, "bob@example.com")
+        );
+
+        // Once the user has a key, further requests are stale.
+        assert_ok!(assign(VALIDATOR, GOOGLE, "alice@example.com"));
+        assert_eq!(
+            validate(OTHER_VALIDATOR, GOOGLE, "alice@example.com"),
+            Err(InvalidTransaction::Stale.into())
+        );
+    });
+}
+
+#[test]
+fn a_block_takes_at_most_the_maximum_of_new_assignments() {
+    scenario(|| {
+        fill_buffer(MAX_BATCH_SIZE as u8);
+        let users: Vec<String> = (0..=MAX_ASSIGNMENTS_PER_BLOCK)
+            .map(|i| format!("user{i}@example.com"))
+            .collect();
+        for id in &users[..MAX_ASSIGNMENTS_PER_BLOCK as usize] {
+            assert_ok!(Keys::pre_dispatch(&assign_call(VALIDATOR, GOOGLE, id)));
+            assert_ok!(assign(VALIDATOR, GOOGLE, id));
+        }
+        let last = &users[MAX_ASSIGNMENTS_PER_BLOCK as usize];
+        // The pool keeps it, the block builder leaves it for the next block.
+        assert_ok!(validate(VALIDATOR, GOOGLE, last));
+        assert_eq!(
+            Keys::pre_dispatch(&assign_call(VALIDATOR, GOOGLE, last)),
+            Err(InvalidTransaction::ExhaustsResources.into())
+        );
+        assert_noop!(
+            assign(VALIDATOR, GOOGLE, last),
+            Error::<Test>::TooManyAssignments
+        );
+        // Repeats for users who have a key are not new assignments.
+        assert_ok!(assign(VALIDATOR, GOOGLE, &users[0]));
+
+        System::set_block_number(2);
+        assert_eq!(Keys::assignments_left_in_block(), MAX_ASSIGNMENTS_PER_BLOCK);
+        assert_ok!(Keys::pre_dispatch(&assign_call(VALIDATOR, GOOGLE, last)));
+        assert_ok!(assign(VALIDATOR, GOOGLE, last));
     });
 }
 
@@ -335,9 +464,12 @@ fn only_validators_may_assign() {
 fn an_empty_verifier_id_is_refused() {
     scenario(|| {
         fill_buffer(1);
-        assert_noop!(
-            assign(VALIDATOR, GOOGLE, ""),
-            Error::<Test>::EmptyVerifierId
+        assert_refused(
+            VALIDATOR,
+            GOOGLE,
+            "",
+            AssignRefusal::EmptyVerifierId,
+            Error::<Test>::EmptyVerifierId,
         );
     });
 }
@@ -346,9 +478,12 @@ fn an_empty_verifier_id_is_refused() {
 fn the_verifier_must_exist() {
     scenario(|| {
         fill_buffer(1);
-        assert_noop!(
-            assign(VALIDATOR, "nobody", "alice"),
-            Error::<Test>::UnknownVerifier
+        assert_refused(
+            VALIDATOR,
+            "nobody",
+            "alice",
+            AssignRefusal::UnknownVerifier,
+            Error::<Test>::UnknownVerifier,
         );
     });
 }
@@ -357,9 +492,12 @@ fn the_verifier_must_exist() {
 fn threshold_signing_verifiers_are_not_served_yet() {
     scenario(|| {
         fill_buffer(1);
-        assert_noop!(
-            assign(VALIDATOR, TSS, "alice"),
-            Error::<Test>::KeyTypeNotServed
+        assert_refused(
+            VALIDATOR,
+            TSS,
+            "alice",
+            AssignRefusal::KeyTypeNotServed,
+            Error::<Test>::KeyTypeNotServed,
         );
     });
 }
@@ -368,9 +506,12 @@ fn threshold_signing_verifiers_are_not_served_yet() {
 fn a_lowercasing_verifier_refuses_upper_case_ids() {
     scenario(|| {
         fill_buffer(2);
-        assert_noop!(
-            assign(VALIDATOR, GOOGLE, "Alice@example.com"),
-            Error::<Test>::VerifierIdNotNormalized
+        assert_refused(
+            VALIDATOR,
+            GOOGLE,
+            "Alice@example.com",
+            AssignRefusal::VerifierIdNotNormalized,
+            Error::<Test>::VerifierIdNotNormalized,
         );
         assert_ok!(assign(VALIDATOR, DISCORD, "Alice#1234"));
     });
@@ -379,15 +520,21 @@ fn a_lowercasing_verifier_refuses_upper_case_ids() {
 #[test]
 fn an_empty_buffer_is_a_clear_error() {
     scenario(|| {
-        assert_noop!(
-            assign(VALIDATOR, GOOGLE, "alice@example.com"),
-            Error::<Test>::BufferEmpty
+        assert_refused(
+            VALIDATOR,
+            GOOGLE,
+            "alice@example.com",
+            AssignRefusal::BufferEmpty,
+            Error::<Test>::BufferEmpty,
         );
         fill_buffer(1);
         assert_ok!(assign(VALIDATOR, GOOGLE, "alice@example.com"));
-        assert_noop!(
-            assign(VALIDATOR, GOOGLE, "bob@example.com"),
-            Error::<Test>::BufferEmpty
+        assert_refused(
+            VALIDATOR,
+            GOOGLE,
+            "bob@example.com",
+            AssignRefusal::BufferEmpty,
+            Error::<Test>::BufferEmpty,
         );
     });
 }

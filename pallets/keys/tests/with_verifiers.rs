@@ -6,9 +6,11 @@ use frame_support::{
 };
 use pallet_keys::Error as KeysError;
 use pallet_verifiers::Error as VerifiersError;
-use sp_core::ConstU32;
-use sp_runtime::BuildStorage;
+use sp_core::{ConstU32, ConstU64, Pair as _};
+use sp_runtime::{traits::Dispatchable, BuildStorage};
 use torus_primitives::{
+    dkg::{app, DkgId},
+    keys::assign_payload,
     GeneratedKey, IdClaim, IdClaimRule, Jwk, JwkAlg, JwkParams, KeyType, PublicKey, VerifierConfig,
 };
 
@@ -45,17 +47,24 @@ impl pallet_verifiers::Config for Runtime {
     type WeightInfo = ();
 }
 
-/// Account 100 is the only validator.
+/// The DKG key of the only validator.
+fn validator() -> app::Pair {
+    app::Pair::from_seed(&[100; 32])
+}
+
+/// The only validator is [`validator`].
 pub struct Validators;
-impl Contains<u64> for Validators {
-    fn contains(who: &u64) -> bool {
-        *who == VALIDATOR
+impl Contains<DkgId> for Validators {
+    fn contains(key: &DkgId) -> bool {
+        *key == validator().public()
     }
 }
 
 impl pallet_keys::Config for Runtime {
     type Verifiers = Verifiers;
     type Assigners = Validators;
+    type MaxAssignmentsPerBlock = ConstU32<4>;
+    type UnsignedPriority = ConstU64<1>;
     type MaxBatchSize = ConstU32<4>;
     type WeightInfo = ();
     #[cfg(feature = "runtime-benchmarks")]
@@ -66,9 +75,9 @@ impl pallet_keys::Config for Runtime {
 #[cfg(feature = "runtime-benchmarks")]
 pub struct NoBenchmarks;
 #[cfg(feature = "runtime-benchmarks")]
-impl pallet_keys::BenchmarkHelper<u64> for NoBenchmarks {
-    fn assigner() -> u64 {
-        VALIDATOR
+impl pallet_keys::BenchmarkHelper for NoBenchmarks {
+    fn assigner() -> DkgId {
+        validator().public()
     }
     fn verifier() -> torus_primitives::VerifierName {
         BoundedVec::truncate_from(b"google".to_vec())
@@ -77,7 +86,6 @@ impl pallet_keys::BenchmarkHelper<u64> for NoBenchmarks {
 
 const DAPP: u64 = 1;
 const OTHER_DAPP: u64 = 2;
-const VALIDATOR: u64 = 100;
 
 fn new_test_ext() -> sp_io::TestExternalities {
     let mut storage = frame_system::GenesisConfig::<Runtime>::default()
@@ -121,11 +129,13 @@ fn config(key_type: KeyType) -> VerifierConfig {
 }
 
 fn assign(verifier: &str, id: &str) -> frame_support::dispatch::DispatchResultWithPostInfo {
-    Keys::assign(
-        RuntimeOrigin::signed(VALIDATOR),
-        bounded(verifier.as_bytes()),
-        bounded(id.as_bytes()),
-    )
+    RuntimeCall::Keys(pallet_keys::Call::assign {
+        verifier: bounded(verifier.as_bytes()),
+        verifier_id: bounded(id.as_bytes()),
+        assigner: validator().public(),
+        signature: validator().sign(&assign_payload(verifier.as_bytes(), id.as_bytes())),
+    })
+    .dispatch(RuntimeOrigin::none())
 }
 
 /// Four keys, ids 0..4, in batch 1.

@@ -6,6 +6,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
+use sp_runtime::traits::{BlakeTwo256, Hash as _};
 
 /// The id of a generated key: consecutive from 0, in the order keys entered the buffer.
 pub type KeyId = u64;
@@ -87,6 +88,36 @@ pub struct AssignedKey {
     pub key_id: KeyId,
     /// The key's public key.
     pub public_key: PublicKey,
+    /// The key's metadata nonce (see [`metadata_nonce`]), fixed when the key was assigned.
+    pub nonce: [u8; 32],
+}
+
+/// What a validator signs with its DKG key to ask for the assignment of a key to
+/// (`verifier`, `verifier_id`) in an unsigned `keys.assign` transaction.
+pub fn assign_payload(verifier: &[u8], verifier_id: &[u8]) -> alloc::vec::Vec<u8> {
+    (b"torus/keys.assign", verifier, verifier_id).encode()
+}
+
+/// The "v2" metadata nonce `r` of the client protocol for the key `key_id` assigned in the block
+/// after `parent_hash`: a non-zero secp256k1 scalar, 32 bytes big-endian. The client's final key
+/// is the DKG key plus `r` (its public key plus `r·G`).
+///
+/// `r` is public (it is in the chain state), which gives no one an advantage: the DKG key is
+/// uniformly random and known to no party, so the final key `k + r` is exactly as secret as `k`
+/// whatever `r` is, and a block author who could influence `parent_hash` gains nothing by it.
+/// The nonce exists because the client protocol requires one; deciding it on chain makes every
+/// node return the same value.
+///
+/// `r` = the first BLAKE2-256 of `("torus/v2-nonce", parent_hash, key_id, counter)`, for
+/// counter = 0, 1, …, that is a canonical non-zero scalar (counter 0 fails with probability
+/// below 2⁻¹²⁷).
+pub fn metadata_nonce(parent_hash: &[u8], key_id: KeyId) -> [u8; 32] {
+    (0u32..)
+        .map(|counter| {
+            BlakeTwo256::hash(&(b"torus/v2-nonce", parent_hash, key_id, counter).encode()).0
+        })
+        .find(|candidate| torus_crypto::encoding::nonzero_scalar_from_bytes(candidate).is_ok())
+        .expect("a hash is a canonical non-zero scalar with probability 1 - 2^-127")
 }
 
 #[cfg(test)]
@@ -110,5 +141,31 @@ mod tests {
         expected.extend([0xee; 32]);
         assert_eq!(record.encode(), expected);
         assert_eq!(KeyRecord::max_encoded_len(), 33 + 8 + 32);
+    }
+
+    #[test]
+    fn the_metadata_nonce_is_a_deterministic_nonzero_scalar_per_key_and_block() {
+        let nonce = metadata_nonce(&[1; 32], 5);
+        assert_eq!(nonce, metadata_nonce(&[1; 32], 5));
+        assert!(torus_crypto::encoding::nonzero_scalar_from_bytes(&nonce).is_ok());
+        assert_ne!(nonce, metadata_nonce(&[1; 32], 6));
+        assert_ne!(nonce, metadata_nonce(&[2; 32], 5));
+        // Pinned: nodes and the chain must derive the same value for ever.
+        assert_eq!(
+            nonce,
+            BlakeTwo256::hash(&(b"torus/v2-nonce", &[1u8; 32][..], 5u64, 0u32).encode()).0
+        );
+    }
+
+    #[test]
+    fn the_assign_payload_names_the_verifier_and_the_user() {
+        assert_ne!(
+            assign_payload(b"google", b"alice"),
+            assign_payload(b"google", b"bob")
+        );
+        assert_ne!(
+            assign_payload(b"google", b"alice"),
+            assign_payload(b"googlealice", b"")
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! the lookups return `None` for it.
 
 use crate::{
-    dkg::{ActiveBatch, BatchResult, DkgParams, MemberIndex},
+    dkg::{ActiveBatch, BatchResult, DkgId, DkgParams, MemberIndex},
     keys::{AssignedKey, BatchId, KeyId, KeyRecord},
     verifier::VerifierRecord,
 };
@@ -49,5 +49,8 @@ sp_api::decl_runtime_apis! {
         fn key_commitments(key_id: KeyId) -> Option<Vec<[u8; 33]>>;
         /// The DKG's current parameters.
         fn params() -> DkgParams<BlockNumber>;
+        /// The DKG keys of the current committee (the session's validators); member `i` is
+        /// entry `i − 1`.
+        fn committee() -> Vec<DkgId>;
     }
 }
