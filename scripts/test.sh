@@ -27,6 +27,9 @@ cargo build --workspace --bins --locked
 step "the published @toruslabs/eccrypto decrypts what torus-crypto encrypts"
 (cd primitives/crypto/tests/fixtures/eccrypto && npm ci --no-audit --no-fund --loglevel=error && node check-rust.mjs)
 
+step "npm packages of the JavaScript client test (the published @toruslabs/torus.js)"
+(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+
 step "the pallets' benchmarks, run as tests against their mock runtimes"
 cargo test -p pallet-verifiers -p pallet-keys -p pallet-dkg --features runtime-benchmarks --locked benchmark
 

@@ -5,6 +5,8 @@
 //! directory (`cargo build -p torus-node` first). A log of every node is kept under the
 //! network's temporary directory and printed on failure by the tests.
 
+pub mod issuer;
+
 use std::{
     fs::File,
     net::TcpListener,

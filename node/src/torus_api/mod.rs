@@ -285,13 +285,16 @@ where
         self.client.info().best_hash
     }
 
-    fn rate_limit(&self, verifier: &str) -> Result<(), ApiError> {
+    /// The verifier `name`, if registered and within its request rate. (Checked in this
+    /// order, so the rate limiter only ever holds registered names.)
+    fn admit(&self, at: Hash, name: &str) -> Result<VerifierConfig, ApiError> {
+        let config = self.verifier(at, name)?;
         let mut guards = self.guards.lock().expect("guards lock");
         if guards
             .limiter
-            .allow(&verifier.as_bytes().to_vec(), Instant::now())
+            .allow(&name.as_bytes().to_vec(), Instant::now())
         {
-            Ok(())
+            Ok(config)
         } else {
             Err(ApiError::RateLimited)
         }
@@ -428,7 +431,7 @@ where
         params: Params<'static>,
     ) -> Result<LookupResult, ApiError> {
         let p: LookupParams = parse(&params)?;
-        self.rate_limit(&p.verifier)?;
+        self.admit(self.best(), &p.verifier)?;
         let key = self.ensure_assigned(&p.verifier, &p.verifier_id).await?;
         let member = self.member(self.best())?;
         let point = decompress(&key.public_key.0)?;
@@ -457,8 +460,7 @@ where
             .ok_or(ApiError::BadCommitment)?;
         let temp = point_from_hex(&p.temppubx, &p.temppuby).ok_or(ApiError::BadSessionKey)?;
         let best = self.best();
-        self.verifier(best, &p.verifieridentifier)?;
-        self.rate_limit(&p.verifieridentifier)?;
+        self.admit(best, &p.verifieridentifier)?;
         let member = self.member(best)?;
         let existing = match params.parse::<LookupParams>() {
             Ok(user) => self.lookup(best, &p.verifieridentifier, &user.verifier_id)?,
@@ -558,8 +560,8 @@ where
         if !(1..=MAX_SESSION_SECS).contains(&item.session_token_exp_second) {
             return Err(ApiError::BadSessionLifetime);
         }
-        self.rate_limit(&item.verifieridentifier)?;
         let best = self.best();
+        let config = self.admit(best, &item.verifieridentifier)?;
         let member = self.member(best)?;
         let token = id_token::normalize(&item.idtoken).map_err(ApiError::IdToken)?;
         let commitment = id_token::commitment(token);
@@ -577,7 +579,6 @@ where
             &commitment,
             &item.verifieridentifier,
         )?;
-        let config = self.verifier(best, &item.verifieridentifier)?;
         let now = now_secs();
         let verified = id_token::verify(token, &config, now).map_err(ApiError::IdToken)?;
         if verified.verifier_id.as_slice() != item.verifier_id.as_bytes() {

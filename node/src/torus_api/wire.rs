@@ -371,7 +371,7 @@ mod tests {
         let point = ProjectivePoint::mul_by_generator(&Scalar::ONE).to_affine();
         assert_eq!(
             eth_address(&point),
-            "0x7E5F4552091A69125d5DfCd7b8C2659029395Bdf"
+            "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"
         );
         let (x, y) = point_to_hex(&point);
         assert_eq!(point_from_hex(&x, &y), Some(point));
