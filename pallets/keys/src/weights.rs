@@ -47,60 +47,62 @@ pub trait WeightInfo {
 /// Measured weights, priced with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// Storage: `Session::KeyOwner` (r:1 w:0)
-	/// Proof: `Session::KeyOwner` (`max_values`: None, `max_size`: None, mode: `Measured`)
-	/// Storage: `Session::Validators` (r:1 w:0)
-	/// Proof: `Session::Validators` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
+	/// Storage: `Dkg::Committee` (r:1 w:0)
+	/// Proof: `Dkg::Committee` (`max_values`: Some(1), `max_size`: Some(6502), added: 6997, mode: `MaxEncodedLen`)
 	/// Storage: `Keys::Assignments` (r:1 w:1)
 	/// Proof: `Keys::Assignments` (`max_values`: None, `max_size`: Some(364), added: 2839, mode: `MaxEncodedLen`)
 	/// Storage: `Verifiers::Verifiers` (r:1 w:0)
 	/// Proof: `Verifiers::Verifiers` (`max_values`: None, `max_size`: Some(15107), added: 17582, mode: `MaxEncodedLen`)
-	/// Storage: `Keys::NextUnassigned` (r:1 w:1)
-	/// Proof: `Keys::NextUnassigned` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Keys::NextKeyId` (r:1 w:0)
 	/// Proof: `Keys::NextKeyId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Keys::NextUnassigned` (r:1 w:1)
+	/// Proof: `Keys::NextUnassigned` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Keys::AssignedInBlock` (r:1 w:1)
+	/// Proof: `Keys::AssignedInBlock` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Keys::Keys` (r:1 w:0)
 	/// Proof: `Keys::Keys` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Keys::Nonces` (r:0 w:1)
+	/// Proof: `Keys::Nonces` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn assign() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `718`
+		//  Measured:  `537`
 		//  Estimated: `18572`
-		// Minimum execution time: 380_276_000 picoseconds.
-		Weight::from_parts(398_574_000, 18572)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		// Minimum execution time: 412_244_000 picoseconds.
+		Weight::from_parts(432_966_000, 18572)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
-	/// Storage: `Session::KeyOwner` (r:1 w:0)
-	/// Proof: `Session::KeyOwner` (`max_values`: None, `max_size`: None, mode: `Measured`)
-	/// Storage: `Session::Validators` (r:1 w:0)
-	/// Proof: `Session::Validators` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
+	/// Storage: `Dkg::Committee` (r:1 w:0)
+	/// Proof: `Dkg::Committee` (`max_values`: Some(1), `max_size`: Some(6502), added: 6997, mode: `MaxEncodedLen`)
 	/// Storage: `Keys::Assignments` (r:1 w:0)
 	/// Proof: `Keys::Assignments` (`max_values`: None, `max_size`: Some(364), added: 2839, mode: `MaxEncodedLen`)
 	fn assign_existing() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `813`
-		//  Estimated: `4278`
-		// Minimum execution time: 232_737_000 picoseconds.
-		Weight::from_parts(239_878_000, 4278)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		//  Measured:  `644`
+		//  Estimated: `7987`
+		// Minimum execution time: 187_710_000 picoseconds.
+		Weight::from_parts(195_842_000, 7987)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `Keys::Batches` (r:1 w:1)
 	/// Proof: `Keys::Batches` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
-	/// Storage: `Keys::KeyByPublicKey` (r:64 w:64)
+	/// Storage: `Keys::KeyByPublicKey` (r:256 w:256)
 	/// Proof: `Keys::KeyByPublicKey` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
 	/// Storage: `Keys::NextKeyId` (r:1 w:1)
 	/// Proof: `Keys::NextKeyId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Keys::Keys` (r:0 w:64)
+	/// Storage: `Keys::Keys` (r:0 w:256)
 	/// Proof: `Keys::Keys` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[1, 64]`.
+	/// The range of component `n` is `[1, 256]`.
 	fn insert_generated_keys(n: u32, ) -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `1439 + n * (23 ±0)`
+		//  Measured:  `5530 + n * (16 ±0)`
 		//  Estimated: `3497 + n * (2532 ±0)`
-		// Minimum execution time: 253_928_000 picoseconds.
-		Weight::from_parts(294_398_756, 3497)
-			// Standard error: 348_247
-			.saturating_add(Weight::from_parts(58_409_150, 0).saturating_mul(n.into()))
+		// Minimum execution time: 313_347_000 picoseconds.
+		Weight::from_parts(516_805_411, 3497)
+			// Standard error: 223_074
+			.saturating_add(Weight::from_parts(60_123_701, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -112,17 +114,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measured weights with ParityDB's database weights, for tests.
 impl WeightInfo for () {
 	fn assign() -> Weight {
-		Weight::from_parts(398_574_000, 18572)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+		Weight::from_parts(432_966_000, 18572)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn assign_existing() -> Weight {
-		Weight::from_parts(239_878_000, 4278)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(195_842_000, 7987)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 	fn insert_generated_keys(n: u32, ) -> Weight {
-		Weight::from_parts(294_398_756, 3497)
-			.saturating_add(Weight::from_parts(58_409_150, 0).saturating_mul(n.into()))
+		Weight::from_parts(516_805_411, 3497)
+			.saturating_add(Weight::from_parts(60_123_701, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
