@@ -18,6 +18,7 @@ mod guards;
 pub mod wire;
 
 use std::{
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -57,7 +58,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     id_token::{self, IdTokenError},
-    keyholder::store::ShareStore,
+    keyholder::store::{ShareStore, StoredShares},
 };
 use guards::{ExpiringSet, InsertError, RateLimiter, COMMITMENT_TTL};
 use wire::*;
@@ -70,6 +71,9 @@ pub const MAX_SESSION_SECS: u64 = 7 * 24 * 3600;
 const ASSIGNMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most commitments and answered tokens a node remembers at once.
 const GUARD_CAPACITY: usize = 1_000_000;
+/// The most finalized assignments, and decrypted share batches, kept in memory.
+const CACHE_CAPACITY: usize = 100_000;
+const SHARE_BATCHES_CACHED: usize = 64;
 
 /// Operator settings of the API (`torus-node` flags).
 #[derive(Clone, Copy, Debug)]
@@ -207,14 +211,36 @@ struct Guards {
     limiter: RateLimiter<Vec<u8>>,
 }
 
-/// The API's state: the node's client, pool, keys and share store, and the replay guards.
+/// What the chain says at one best block: read once per block, not once per request.
+#[derive(Default)]
+struct BlockView {
+    at: Hash,
+    /// This node in the committee at `at`, once read.
+    member: Option<Member>,
+    /// This node in an earlier block's committee (reused if the committee is the same).
+    previous: Option<Member>,
+    verifiers: HashMap<String, Option<VerifierConfig>>,
+}
+
+/// Facts that never change once finalized: assignments, and the batch of each key; and this
+/// node's decrypted share batches (zeroized when dropped).
+#[derive(Default)]
+struct Finalized {
+    assignments: HashMap<(String, String), AssignedKey>,
+    batches: HashMap<u64, u64>,
+    shares: HashMap<u64, Arc<StoredShares>>,
+}
+
+/// The API's state: the node's client, pool, keys and share store, the replay guards and the
+/// caches of chain state.
 pub struct TorusApi<C, P> {
     client: Arc<C>,
     pool: Arc<P>,
     keystore: Arc<LocalKeystore>,
     store: Arc<ShareStore>,
     guards: Mutex<Guards>,
-    member: Mutex<Option<Member>>,
+    view: Mutex<BlockView>,
+    finalized: Mutex<Finalized>,
 }
 
 impl<C, P> TorusApi<C, P>
@@ -246,7 +272,8 @@ where
                 answered: ExpiringSet::new(GUARD_CAPACITY),
                 limiter: RateLimiter::new(settings.verifier_rate, settings.verifier_burst),
             }),
-            member: Mutex::new(None),
+            view: Mutex::new(BlockView::default()),
+            finalized: Mutex::new(Finalized::default()),
         }
     }
 
@@ -300,37 +327,88 @@ where
         }
     }
 
-    /// The DirectAuth verifier `name` at the best block.
-    fn verifier(&self, at: Hash, name: &str) -> Result<VerifierConfig, ApiError> {
-        let record = self
-            .client
-            .runtime_api()
-            .verifier(at, name.as_bytes().to_vec())
-            .map_err(|e| internal("reading a verifier", e))?
-            .ok_or_else(|| ApiError::VerifierNotSupported(name.to_owned()))?;
-        if record.config.key_type != KeyType::DirectAuth {
-            return Err(ApiError::VerifierNotSupported(name.to_owned()));
+    /// The view of block `at`, started afresh when the best block changed.
+    fn view(&self, at: Hash) -> std::sync::MutexGuard<'_, BlockView> {
+        let mut view = self.view.lock().expect("view lock");
+        if view.at != at {
+            let previous = view.member.take().or_else(|| view.previous.take());
+            *view = BlockView {
+                at,
+                member: None,
+                previous,
+                verifiers: HashMap::new(),
+            };
         }
-        Ok(record.config)
+        view
     }
 
+    /// The DirectAuth verifier `name` at block `at`.
+    fn verifier(&self, at: Hash, name: &str) -> Result<VerifierConfig, ApiError> {
+        let cached = self.view(at).verifiers.get(name).cloned();
+        let config = match cached {
+            Some(config) => config,
+            None => {
+                let config = self
+                    .client
+                    .runtime_api()
+                    .verifier(at, name.as_bytes().to_vec())
+                    .map_err(|e| internal("reading a verifier", e))?
+                    .map(|record| record.config)
+                    .filter(|config| config.key_type == KeyType::DirectAuth);
+                self.view(at)
+                    .verifiers
+                    .insert(name.to_owned(), config.clone());
+                config
+            }
+        };
+        config.ok_or_else(|| ApiError::VerifierNotSupported(name.to_owned()))
+    }
+
+    /// The user's key at block `at`. Assignments in finalized blocks never change, so those
+    /// are remembered.
     fn lookup(&self, at: Hash, verifier: &str, id: &str) -> Result<Option<AssignedKey>, ApiError> {
-        self.client
-            .runtime_api()
-            .lookup(at, verifier.as_bytes().to_vec(), id.as_bytes().to_vec())
-            .map_err(|e| internal("looking up a key", e))
+        let user = (verifier.to_owned(), id.to_owned());
+        if let Some(key) = self
+            .finalized
+            .lock()
+            .expect("cache lock")
+            .assignments
+            .get(&user)
+        {
+            return Ok(Some(key.clone()));
+        }
+        let read = |at| {
+            self.client
+                .runtime_api()
+                .lookup(at, verifier.as_bytes().to_vec(), id.as_bytes().to_vec())
+                .map_err(|e| internal("looking up a key", e))
+        };
+        let Some(key) = read(at)? else {
+            return Ok(None);
+        };
+        if let Some(final_key) = read(self.client.info().finalized_hash)? {
+            let mut cache = self.finalized.lock().expect("cache lock");
+            if cache.assignments.len() < CACHE_CAPACITY {
+                cache.assignments.insert(user, final_key);
+            }
+        }
+        Ok(Some(key))
     }
 
     /// This node's index and DKG key in the current committee.
     fn member(&self, at: Hash) -> Result<Member, ApiError> {
+        if let Some(member) = self.view(at).member.clone() {
+            return Ok(member);
+        }
         let committee = self
             .client
             .runtime_api()
             .committee(at)
             .map_err(|e| internal("reading the committee", e))?;
-        let mut cached = self.member.lock().expect("member lock");
-        if let Some(member) = cached.as_ref().filter(|m| m.committee == committee) {
-            return Ok(member.clone());
+        let previous = self.view(at).previous.clone();
+        if let Some(member) = previous.filter(|m| m.committee == committee) {
+            self.view(at).member = Some(member.clone());
+            return Ok(member);
         }
         let (index, pair) = committee
             .iter()
@@ -348,7 +426,7 @@ where
             index,
             pair,
         };
-        *cached = Some(member.clone());
+        self.view(at).member = Some(member.clone());
         Ok(member)
     }
 
@@ -670,23 +748,7 @@ where
         at: Hash,
         key: &AssignedKey,
     ) -> Result<(u16, Zeroizing<[u8; 32]>), ApiError> {
-        let record = self
-            .client
-            .runtime_api()
-            .key(at, key.key_id)
-            .map_err(|e| internal("reading a key", e))?
-            .ok_or(ApiError::Internal)?;
-        let stored = self
-            .store
-            .load(record.batch, |dkg_key| {
-                self.keystore
-                    .key_pair::<app::Pair>(dkg_key)
-                    .ok()
-                    .flatten()
-                    .map(|pair| Zeroizing::new(pair.into_inner().seed()))
-            })
-            .map_err(|e| internal("reading the share store", e))?
-            .ok_or(ApiError::NoShare("no share of the key's batch"))?;
+        let stored = self.shares_of_batch(at, key.key_id)?;
         let share = key
             .key_id
             .checked_sub(stored.first_key)
@@ -696,6 +758,64 @@ where
             stored.shares.index,
             Zeroizing::new(torus_crypto::encoding::scalar_to_bytes(share).into()),
         ))
+    }
+
+    /// This node's decrypted shares of the batch of key `key_id` (kept for the next logins).
+    fn shares_of_batch(&self, at: Hash, key_id: u64) -> Result<Arc<StoredShares>, ApiError> {
+        let known_batch = self
+            .finalized
+            .lock()
+            .expect("cache lock")
+            .batches
+            .get(&key_id)
+            .copied();
+        let batch = match known_batch {
+            Some(batch) => batch,
+            None => {
+                let read = |at| {
+                    self.client
+                        .runtime_api()
+                        .key(at, key_id)
+                        .map_err(|e| internal("reading a key", e))
+                };
+                let record = read(at)?.ok_or(ApiError::Internal)?;
+                // A key in a finalized block never changes.
+                if read(self.client.info().finalized_hash)?.as_ref() == Some(&record) {
+                    let mut cache = self.finalized.lock().expect("cache lock");
+                    if cache.batches.len() < CACHE_CAPACITY {
+                        cache.batches.insert(key_id, record.batch);
+                    }
+                }
+                record.batch
+            }
+        };
+        if let Some(stored) = self
+            .finalized
+            .lock()
+            .expect("cache lock")
+            .shares
+            .get(&batch)
+        {
+            return Ok(stored.clone());
+        }
+        let stored = self
+            .store
+            .load(batch, |dkg_key| {
+                self.keystore
+                    .key_pair::<app::Pair>(dkg_key)
+                    .ok()
+                    .flatten()
+                    .map(|pair| Zeroizing::new(pair.into_inner().seed()))
+            })
+            .map_err(|e| internal("reading the share store", e))?
+            .ok_or(ApiError::NoShare("no share of the key's batch"))?;
+        let stored = Arc::new(stored);
+        let mut cache = self.finalized.lock().expect("cache lock");
+        if cache.shares.len() >= SHARE_BATCHES_CACHED {
+            cache.shares.clear();
+        }
+        cache.shares.insert(batch, stored.clone());
+        Ok(stored)
     }
 }
 
