@@ -1,0 +1,952 @@
+//! [`TorusClient`]: logins and key lookups against the nodes of a Torus network, speaking the
+//! Torus JSON-RPC API as `@toruslabs/torus.js` 17 does (sapphire DKG flow, secp256k1,
+//! commitment flow). See `shared/reference/torus-client-protocol.md` and `docs/` for the wire
+//! protocol.
+//!
+//! Every method asks all nodes at once and decides after **each** reply, as soon as the replies
+//! so far settle the question; it never waits for slow or dead nodes once enough have answered,
+//! and it gives up as soon as enough matching answers have become impossible.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use futures::{stream::FuturesUnordered, StreamExt};
+use jsonrpsee::{
+    core::{client::ClientT, params::ObjectParams, ClientError},
+    http_client::{HttpClient, HttpClientBuilder},
+};
+use k256::{elliptic_curve::PrimeField, Scalar};
+use serde::Serialize;
+use serde_json::Value;
+use torus_crypto::{ecies::EncryptionSecretKey, vss::SecretShare};
+use zeroize::Zeroizing;
+
+use crate::{
+    encoding::{decode_hex32, keccak256, point_to_hex},
+    error::{Error, NodeError, NodeFailure, NodeReport},
+    keys::{apply_nonce, final_public_key, reconstruct, KeyError, PrivateKey, PublicKey},
+    wire::{self, LookupResult, NonceData, ShareResult},
+};
+
+/// How long one request may take (as `torus.js`: 60 s).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The pauses before the retries of a `CommitmentRequest` that got no answer (as `torus.js`).
+const COMMITMENT_RETRY_DELAYS_MS: [u64; 4] = [200, 400, 800, 1600];
+
+/// `⌊n/2⌋ + 1`: matching answers needed, and shares to reconstruct from.
+pub fn half_threshold(n: usize) -> usize {
+    n / 2 + 1
+}
+
+/// `⌊3n/4⌋ + 1`: commitments needed before a login asks for shares.
+pub fn three_quarters_threshold(n: usize) -> usize {
+    3 * n / 4 + 1
+}
+
+/// A user's public key as the network shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PublicKeyInfo {
+    /// X of the final public key, 64 hex digits.
+    pub x: String,
+    /// Y of the final public key, 64 hex digits.
+    pub y: String,
+    /// The EIP-55 Ethereum address of the final key (`oauth_public_key + pub_nonce`): the
+    /// user's address.
+    pub address: String,
+    /// The final public key.
+    pub public_key: PublicKey,
+    /// The key the nodes hold shares of (before the nonce).
+    pub oauth_public_key: PublicKey,
+    /// The address of the oAuth key.
+    pub oauth_address: String,
+    /// The metadata nonce's public point `R = r·G`.
+    pub pub_nonce: PublicKey,
+    /// Whether the nodes report the key as newly assigned (`is_new_key`).
+    pub is_new_key: bool,
+    /// The node indexes of the nodes whose reply matched, ascending.
+    pub node_indexes: Vec<u16>,
+}
+
+/// One node's session token, issued with its share.
+#[derive(Clone)]
+pub struct SessionToken {
+    /// The issuing node's index.
+    pub node_index: u16,
+    /// The token's bytes as the node issued them (JSON on Torus nodes, with its `exp`).
+    pub token: Zeroizing<Vec<u8>>,
+    /// The node's signature over the token.
+    pub signature: Vec<u8>,
+    /// The node's public key X (hex, as sent).
+    pub node_pubx: String,
+    /// The node's public key Y (hex, as sent).
+    pub node_puby: String,
+}
+
+impl SessionToken {
+    /// The token as standard padded base64, the form `torus.js` hands to apps.
+    pub fn token_base64(&self) -> Zeroizing<String> {
+        use base64::Engine as _;
+        Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*self.token))
+    }
+}
+
+impl core::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionToken")
+            .field("node_index", &self.node_index)
+            .field("token", &"<redacted>")
+            .field("signature_len", &self.signature.len())
+            .finish()
+    }
+}
+
+/// The session of a login: the ephemeral key the shares were encrypted to, which also
+/// authenticates the session tokens later.
+#[derive(Clone, Debug)]
+pub struct SessionData {
+    /// The session private key (`sessionAuthKey` in `torus.js`; secret).
+    pub session_key: PrivateKey,
+    /// The session tokens of the nodes whose replies were used, in endpoint order.
+    pub tokens: Vec<SessionToken>,
+}
+
+/// The result of a login: the user's final key and how it was obtained. The private keys
+/// zeroize on drop and are never printed by `Debug`.
+#[derive(Clone, Debug)]
+pub struct RetrievedKey {
+    private_key: PrivateKey,
+    oauth_private_key: PrivateKey,
+    public_key: PublicKey,
+    address: String,
+    oauth_public_key: PublicKey,
+    pub_nonce: PublicKey,
+    node_indexes: Vec<u16>,
+    session: SessionData,
+}
+
+impl RetrievedKey {
+    /// The user's final private key `oauth + nonce mod N` (secret).
+    pub fn private_key(&self) -> &Scalar {
+        self.private_key.scalar()
+    }
+
+    /// The final private key as 64 hex digits (secret; zeroized when dropped).
+    pub fn private_key_hex(&self) -> Zeroizing<String> {
+        self.private_key.to_hex()
+    }
+
+    /// The interpolated key the nodes hold shares of (secret).
+    pub fn oauth_private_key(&self) -> &Scalar {
+        self.oauth_private_key.scalar()
+    }
+
+    /// The final public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public_key
+    }
+
+    /// The EIP-55 Ethereum address of the final key: the user's address.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The oAuth public key (before the nonce).
+    pub fn oauth_public_key(&self) -> &PublicKey {
+        &self.oauth_public_key
+    }
+
+    /// The metadata nonce's public point `R = r·G`.
+    pub fn pub_nonce(&self) -> &PublicKey {
+        &self.pub_nonce
+    }
+
+    /// The node indexes of the shares that interpolated to the key, in the order used.
+    pub fn node_indexes(&self) -> &[u16] {
+        &self.node_indexes
+    }
+
+    /// The login's session: its key and the nodes' session tokens.
+    pub fn session(&self) -> &SessionData {
+        &self.session
+    }
+}
+
+type Reply<R> = Result<R, NodeFailure>;
+type Pending<R> = Pin<Box<dyn Future<Output = (usize, Reply<R>)> + Send>>;
+
+/// The state of a method's replies after one more arrived.
+struct Round<'a, R> {
+    /// Settled replies, by endpoint position (`None`: still pending).
+    replies: &'a [Option<Reply<R>>],
+    /// Requests still running.
+    pending: usize,
+}
+
+impl<R> Round<'_, R> {
+    fn ok(&self) -> impl Iterator<Item = (usize, &R)> {
+        self.replies
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                Some(Ok(v)) => Some((i, v)),
+                _ => None,
+            })
+    }
+
+    fn rpc_errors(&self) -> impl Iterator<Item = &NodeError> {
+        self.replies.iter().filter_map(|r| match r {
+            Some(Err(NodeFailure::Rpc(e))) => Some(e),
+            _ => None,
+        })
+    }
+}
+
+/// The value with the most occurrences, with its count (first seen wins ties).
+fn most_common<K: PartialEq>(items: impl IntoIterator<Item = K>) -> Option<(K, usize)> {
+    let mut counts: Vec<(K, usize)> = Vec::new();
+    for item in items {
+        match counts.iter_mut().find(|(k, _)| *k == item) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((item, 1)),
+        }
+    }
+    let best = counts.iter().map(|(_, c)| *c).max()?;
+    counts.into_iter().find(|(_, c)| *c == best)
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn parse_index(value: &Option<Value>) -> Option<u16> {
+    match value.as_ref()? {
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+        _ => None,
+    }
+    .filter(|i| *i != 0)
+}
+
+fn classify(error: ClientError) -> NodeFailure {
+    match error {
+        ClientError::Call(obj) => NodeFailure::Rpc(NodeError {
+            code: obj.code(),
+            message: obj.message().to_owned(),
+            data: obj
+                .data()
+                .map(|raw| match serde_json::from_str::<Value>(raw.get()) {
+                    Ok(Value::String(text)) => text,
+                    _ => raw.get().to_owned(),
+                }),
+        }),
+        ClientError::ParseError(e) => NodeFailure::InvalidReply(e.to_string()),
+        other => NodeFailure::Transport(other.to_string()),
+    }
+}
+
+/// A client of a Torus network: the nodes' JSON-RPC endpoints, in a fixed order.
+#[derive(Clone, Debug)]
+pub struct TorusClient {
+    endpoints: Vec<String>,
+    nodes: Vec<Result<HttpClient, String>>,
+    session_secs: u64,
+}
+
+impl TorusClient {
+    /// A client of the nodes at `endpoints` (HTTP JSON-RPC URLs, e.g. `http://127.0.0.1:9944`).
+    /// Their number `n` fixes the thresholds: ⌊n/2⌋+1 matching answers, ⌊3n/4⌋+1 commitments.
+    /// An endpoint that is not a valid URL counts as a node that never answers (see
+    /// [`try_new`](Self::try_new) to refuse it instead); with no endpoints every call fails with
+    /// [`Error::NoEndpoints`].
+    pub fn new(endpoints: Vec<String>) -> Self {
+        let nodes = endpoints
+            .iter()
+            .map(|endpoint| {
+                HttpClientBuilder::default()
+                    .request_timeout(REQUEST_TIMEOUT)
+                    .build(endpoint)
+                    .map_err(|e| format!("invalid endpoint: {e}"))
+            })
+            .collect();
+        Self {
+            endpoints,
+            nodes,
+            session_secs: wire::DEFAULT_SESSION_SECS,
+        }
+    }
+
+    /// [`new`](Self::new), refusing an empty list and endpoints that are not valid URLs.
+    pub fn try_new(endpoints: Vec<String>) -> Result<Self, Error> {
+        if endpoints.is_empty() {
+            return Err(Error::NoEndpoints);
+        }
+        let client = Self::new(endpoints);
+        if let Some((endpoint, Err(reason))) = client
+            .endpoints
+            .iter()
+            .zip(&client.nodes)
+            .find(|(_, node)| node.is_err())
+        {
+            return Err(Error::InvalidEndpoint {
+                endpoint: endpoint.clone(),
+                reason: reason.clone(),
+            });
+        }
+        Ok(client)
+    }
+
+    /// Sets the lifetime the session tokens of later logins are asked for (default 86 400 s).
+    pub fn with_session_secs(mut self, secs: u64) -> Self {
+        self.session_secs = secs;
+        self
+    }
+
+    /// The endpoints, in order.
+    pub fn endpoints(&self) -> &[String] {
+        &self.endpoints
+    }
+
+    /// `⌊n/2⌋ + 1` for this client's `n` endpoints.
+    pub fn half(&self) -> usize {
+        half_threshold(self.endpoints.len())
+    }
+
+    /// `⌊3n/4⌋ + 1` for this client's `n` endpoints.
+    pub fn three_quarters(&self) -> usize {
+        three_quarters_threshold(self.endpoints.len())
+    }
+
+    /// Sends `method` with `params` to every node and calls `decide` after each reply until it
+    /// returns a result. `decide` must return one once nothing is pending.
+    async fn gather<R, T>(
+        &self,
+        method: &'static str,
+        params: &Value,
+        retry: bool,
+        parse: fn(Value) -> Result<R, String>,
+        mut decide: impl FnMut(usize, Round<'_, R>) -> Option<Result<T, Error>>,
+    ) -> Result<T, Error>
+    where
+        R: Send + 'static,
+    {
+        if self.nodes.is_empty() {
+            return Err(Error::NoEndpoints);
+        }
+        let mut running: FuturesUnordered<Pending<R>> = FuturesUnordered::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            let node = node.clone();
+            let params = params.clone();
+            running.push(Box::pin(async move {
+                let reply = match node {
+                    Ok(node) => call(&node, method, &params, retry)
+                        .await
+                        .and_then(|v| parse(v).map_err(NodeFailure::InvalidReply)),
+                    Err(reason) => Err(NodeFailure::Transport(reason)),
+                };
+                (i, reply)
+            }));
+        }
+        let mut replies: Vec<Option<Reply<R>>> = (0..self.nodes.len()).map(|_| None).collect();
+        while let Some((i, reply)) = running.next().await {
+            replies[i] = Some(reply);
+            let round = Round {
+                replies: &replies,
+                pending: running.len(),
+            };
+            if let Some(outcome) = decide(i, round) {
+                return outcome;
+            }
+        }
+        Err(self.no_quorum(method, "no answer settled the request".into(), &replies))
+    }
+
+    fn no_quorum<R>(
+        &self,
+        method: &'static str,
+        reason: String,
+        replies: &[Option<Reply<R>>],
+    ) -> Error {
+        let failures = replies
+            .iter()
+            .enumerate()
+            .filter_map(|(node, r)| match r {
+                Some(Err(failure)) => Some(NodeReport {
+                    node,
+                    endpoint: self.endpoints[node].clone(),
+                    failure: failure.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        Error::NoQuorum {
+            method,
+            reason,
+            failures,
+        }
+    }
+
+    /// Looks a user's key up **without assigning one** (`VerifierLookupRequest`): `None` when at
+    /// least half of the nodes say the user has no key yet. The nonce that gives the final key
+    /// is read with `GetPubKeyOrKeyAssign`, which assigns nothing for a user who has a key,
+    /// unless the lookup replies already carry it.
+    pub async fn lookup(
+        &self,
+        verifier: &str,
+        verifier_id: &str,
+    ) -> Result<Option<PublicKeyInfo>, Error> {
+        let method = wire::VERIFIER_LOOKUP;
+        let half = self.half();
+        let params = wire::verifier_lookup_params(verifier, verifier_id, now_secs());
+        let found = self
+            .gather(method, &params, false, parse_lookup, |_, round| {
+                let keys = most_common(round.ok().filter_map(|(_, r)| {
+                    r.agreement_key().map(|(x, y, address, _)| (x, y, address))
+                }));
+                if let Some((key, count)) = &keys {
+                    if *count >= half {
+                        let nonce = round.ok().find_map(|(_, r)| {
+                            let k = r.keys.first()?;
+                            let nonce = k.nonce_data.as_ref()?;
+                            (k.pub_key_x.eq_ignore_ascii_case(&key.0)
+                                && nonce.usable_pub_nonce().is_some())
+                            .then(|| nonce.clone())
+                        });
+                        let indexes = matching_indexes(&round, |r| {
+                            r.agreement_key().is_some_and(|(x, y, a, _)| {
+                                (&x, &y, &a) == (&key.0, &key.1, &key.2)
+                            })
+                        });
+                        return Some(Ok(Some((key.clone(), nonce, indexes))));
+                    }
+                }
+                let not_assigned = round
+                    .rpc_errors()
+                    .filter(|e| {
+                        e.data
+                            .as_deref()
+                            .is_some_and(|d| d.contains(wire::NOT_ASSIGNED))
+                    })
+                    .count();
+                if not_assigned >= half {
+                    return Some(Ok(None));
+                }
+                let error = most_common(round.rpc_errors().filter(|e| {
+                    !e.data
+                        .as_deref()
+                        .is_some_and(|d| d.contains(wire::NOT_ASSIGNED))
+                }));
+                if let Some((error, nodes)) = &error {
+                    if *nodes >= half {
+                        return Some(Err(Error::NodesRefused {
+                            method,
+                            nodes: *nodes,
+                            error: (*error).clone(),
+                        }));
+                    }
+                }
+                let best = keys
+                    .map_or(0, |k| k.1)
+                    .max(not_assigned)
+                    .max(error.map_or(0, |e| e.1));
+                (best + round.pending < half).then(|| {
+                    Err(self.no_quorum(
+                        method,
+                        format!("no {half} nodes agree on the user's key"),
+                        round.replies,
+                    ))
+                })
+            })
+            .await?;
+        let Some(((x, y, _), nonce, indexes)) = found else {
+            return Ok(None);
+        };
+        let oauth = PublicKey::from_hex(&x, &y).map_err(|_| Error::InvalidAgreedValue {
+            method,
+            what: "public key",
+        })?;
+        let info = match nonce {
+            Some(nonce) => key_info(method, oauth, &nonce, false, indexes)?,
+            None => {
+                let info = self.get_or_assign(verifier, verifier_id).await?;
+                if info.oauth_public_key != oauth {
+                    return Err(Error::InconsistentLookup);
+                }
+                info
+            }
+        };
+        Ok(Some(info))
+    }
+
+    /// Looks a user's key up, **assigning one** on first use (`GetPubKeyOrKeyAssign`, what
+    /// `torus.js`'s `getPublicAddress` sends). A first call may take a block or two while the
+    /// chain decides the assignment.
+    pub async fn get_or_assign(
+        &self,
+        verifier: &str,
+        verifier_id: &str,
+    ) -> Result<PublicKeyInfo, Error> {
+        let method = wire::GET_PUB_KEY_OR_KEY_ASSIGN;
+        let half = self.half();
+        let params = wire::get_pub_key_params(verifier, verifier_id, now_secs());
+        self.gather(method, &params, false, parse_lookup, |_, round| {
+            let keys = most_common(round.ok().filter_map(|(_, r)| r.agreement_key()));
+            if let Some((key, count)) = &keys {
+                if *count >= half {
+                    // The first reply, in endpoint order, for this key with a public nonce.
+                    let nonce = round.ok().find_map(|(_, r)| {
+                        let k = r.keys.first()?;
+                        let nonce = k.nonce_data.as_ref()?;
+                        (k.pub_key_x.eq_ignore_ascii_case(&key.0)
+                            && nonce.usable_pub_nonce().is_some())
+                        .then_some(nonce)
+                    });
+                    let Some(nonce) = nonce else {
+                        return (round.pending == 0).then_some(Err(Error::MissingNonce { method }));
+                    };
+                    let indexes =
+                        matching_indexes(&round, |r| r.agreement_key().as_ref() == Some(key));
+                    let is_new = matches!(&key.3, Value::Bool(true))
+                        || matches!(&key.3, Value::String(s) if s == "true");
+                    let oauth = match PublicKey::from_hex(&key.0, &key.1) {
+                        Ok(oauth) => oauth,
+                        Err(_) => {
+                            return Some(Err(Error::InvalidAgreedValue {
+                                method,
+                                what: "public key",
+                            }))
+                        }
+                    };
+                    return Some(key_info(method, oauth, nonce, is_new, indexes));
+                }
+            }
+            let error = most_common(round.rpc_errors());
+            if let Some((error, nodes)) = &error {
+                if *nodes >= half {
+                    return Some(Err(Error::NodesRefused {
+                        method,
+                        nodes: *nodes,
+                        error: (*error).clone(),
+                    }));
+                }
+            }
+            let best = keys.map_or(0, |k| k.1).max(error.map_or(0, |e| e.1));
+            (best + round.pending < half).then(|| {
+                Err(self.no_quorum(
+                    method,
+                    format!("no {half} nodes agree on the user's key"),
+                    round.replies,
+                ))
+            })
+        })
+        .await
+    }
+
+    /// Logs in with an id token and reconstructs the user's key (`CommitmentRequest`, then
+    /// `GetShareOrKeyAssign`), assigning a key on first use.
+    ///
+    /// 1. A fresh session key `t` (zeroized on drop) and the commitment keccak-256(`id_token`)
+    ///    are sent to every node; once ⌊3n/4⌋+1 nodes have signed it, their signatures go, with
+    ///    the token, to every node.
+    /// 2. As soon as ⌊n/2⌋+1 replies agree on the public key, every ⌊n/2⌋+1-subset of the
+    ///    decrypted shares is tried in lexicographic order until one interpolates to that key
+    ///    (wrong shares are tolerated). At least ⌊n/2⌋+1 session tokens and signatures must have
+    ///    been sent, as `torus.js` requires.
+    /// 3. The final key is the interpolated key plus the metadata nonce, after checking that
+    ///    the nonce matches its public point.
+    ///
+    /// The token's surrounding whitespace is removed first, as nodes do before hashing it. An id
+    /// token can be used once: a second login with it fails with the nodes' `Duplicate token
+    /// found` (see [`Error::node_messages`]).
+    pub async fn retrieve_key(
+        &self,
+        verifier: &str,
+        verifier_id: &str,
+        id_token: &str,
+    ) -> Result<RetrievedKey, Error> {
+        let id_token = id_token.trim_ascii();
+        let session = EncryptionSecretKey::random(&mut rand::rngs::OsRng);
+        let session_public = session.public_key().point().to_affine();
+        let (temp_x, temp_y) = point_to_hex(&session_public);
+        let commitment = keccak256(id_token.as_bytes());
+
+        let signatures = self
+            .commit(verifier, verifier_id, &commitment, (&temp_x, &temp_y))
+            .await?;
+        let params = wire::get_share_params(
+            verifier,
+            verifier_id,
+            id_token,
+            signatures,
+            self.session_secs,
+            now_secs(),
+        );
+        self.reveal(&params, session).await
+    }
+
+    /// The commit phase: the successful `CommitmentRequest` results, verbatim, in endpoint
+    /// order, once ⌊3n/4⌋+1 nodes succeeded.
+    async fn commit(
+        &self,
+        verifier: &str,
+        verifier_id: &str,
+        commitment: &[u8; 32],
+        temp_pub: (&str, &str),
+    ) -> Result<Vec<Value>, Error> {
+        let method = wire::COMMITMENT_REQUEST;
+        let needed = self.three_quarters();
+        let params = wire::commitment_params(verifier, verifier_id, commitment, temp_pub);
+        self.gather(method, &params, true, parse_object, |_, round| {
+            let ok = round.ok().count();
+            if ok >= needed {
+                return Some(Ok(round.ok().map(|(_, v)| v.clone()).collect()));
+            }
+            (ok + round.pending < needed).then(|| {
+                Err(self.no_quorum(
+                    method,
+                    format!("{ok} nodes signed the commitment, {needed} are needed"),
+                    round.replies,
+                ))
+            })
+        })
+        .await
+    }
+
+    /// The reveal phase: shares, reconstruction and the nonce.
+    async fn reveal(
+        &self,
+        params: &Value,
+        session: EncryptionSecretKey,
+    ) -> Result<RetrievedKey, Error> {
+        let method = wire::GET_SHARE_OR_KEY_ASSIGN;
+        let half = self.half();
+        let mut opened: Vec<Option<Opened>> = (0..self.nodes.len()).map(|_| None).collect();
+        let mut last_problem: Option<Error> = None;
+        self.gather(method, params, false, parse_share, |i, round| {
+            if let Some(Ok(reply)) = &round.replies[i] {
+                opened[i] = Some(Opened::new(reply, &session));
+            }
+            let outcome = evaluate_shares(method, half, &round, &opened, &session);
+            let problem = match outcome {
+                Ok(Some(key)) => return Some(Ok(key)),
+                Ok(None) => None,
+                Err(problem) => Some(problem),
+            };
+            if round.pending == 0 {
+                return Some(Err(problem.or(last_problem.take()).unwrap_or_else(|| {
+                    self.no_quorum(
+                        method,
+                        format!("no {half} nodes gave matching, usable shares"),
+                        round.replies,
+                    )
+                })));
+            }
+            if problem.is_some() {
+                last_problem = problem;
+            }
+            let best =
+                most_common(round.ok().map(|(_, r)| &r.keys[0].public_key)).map_or(0, |k| k.1);
+            (best + round.pending < half).then(|| {
+                Err(self.no_quorum(
+                    method,
+                    format!("no {half} nodes agree on the user's public key"),
+                    round.replies,
+                ))
+            })
+        })
+        .await
+    }
+}
+
+/// A share reply after decryption with the session key.
+struct Opened {
+    share: Option<SecretShare>,
+    token: Option<Zeroizing<Vec<u8>>>,
+    signature: Option<Vec<u8>>,
+}
+
+impl Opened {
+    fn new(reply: &ShareResult, session: &EncryptionSecretKey) -> Self {
+        let key = &reply.keys[0];
+        let share = key.index().filter(|i| *i != 0).and_then(|index| {
+            let bytes = key.decrypt_share(session).ok()?;
+            let value = Option::<Scalar>::from(Scalar::from_repr((*bytes).into()))?;
+            Some(SecretShare { index, value })
+        });
+        Self {
+            share,
+            token: reply.session_token(session).and_then(Result::ok),
+            signature: reply.session_token_signature(session).and_then(Result::ok),
+        }
+    }
+}
+
+/// The key, once the share replies so far give it; `Ok(None)` to wait for more replies, `Err`
+/// for what stands in the way now (final only when nothing is pending).
+fn evaluate_shares(
+    method: &'static str,
+    half: usize,
+    round: &Round<'_, ShareResult>,
+    opened: &[Option<Opened>],
+    session: &EncryptionSecretKey,
+) -> Result<Option<RetrievedKey>, Error> {
+    let Some((agreed, count)) = most_common(round.ok().map(|(_, r)| &r.keys[0].public_key)) else {
+        return Ok(None);
+    };
+    if count < half {
+        return Ok(None);
+    }
+    let (x, y) = round
+        .ok()
+        .find(|(_, r)| &r.keys[0].public_key == agreed)
+        .and_then(|(_, r)| r.keys[0].public_key_xy())
+        .ok_or(Error::InvalidAgreedValue {
+            method,
+            what: "public key",
+        })?;
+    let oauth_public = PublicKey::from_hex(x, y).map_err(|_| Error::InvalidAgreedValue {
+        method,
+        what: "public key",
+    })?;
+
+    // Every successful reply, in endpoint order, as torus.js uses them.
+    let used: Vec<(usize, &ShareResult, &Opened)> = round
+        .ok()
+        .filter_map(|(i, r)| Some((i, r, opened[i].as_ref()?)))
+        .collect();
+    let tokens = used.iter().filter(|(_, _, o)| o.token.is_some()).count();
+    let signatures = used
+        .iter()
+        .filter(|(_, _, o)| o.signature.is_some())
+        .count();
+    if tokens < half || signatures < half {
+        return Err(Error::NoQuorum {
+            method,
+            reason: format!(
+                "{tokens} session tokens and {signatures} signatures were sent, {half} of each are needed"
+            ),
+            failures: Vec::new(),
+        });
+    }
+    let shares: Vec<SecretShare> = used
+        .iter()
+        .filter_map(|(_, _, o)| o.share.clone())
+        .collect();
+    if shares.len() < half {
+        return Ok(None);
+    }
+    let (oauth_key, node_indexes) = reconstruct(&shares, half, &oauth_public)?;
+
+    let nonce_data = used
+        .iter()
+        .find_map(|(_, r, _)| {
+            let key = &r.keys[0];
+            let nonce = key.nonce_data.as_ref()?;
+            (key.public_key_xy()?.0 == x && nonce.usable_pub_nonce().is_some()).then_some(nonce)
+        })
+        .ok_or(Error::MissingNonce { method })?;
+    let pub_nonce = nonce_data
+        .usable_pub_nonce()
+        .and_then(|p| PublicKey::from_hex(&p.x, &p.y).ok())
+        .ok_or(Error::InvalidAgreedValue {
+            method,
+            what: "public nonce",
+        })?;
+    let nonce_hex = nonce_data
+        .nonce
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .ok_or(Error::MissingNonce { method })?;
+    let nonce = decode_hex32(nonce_hex)
+        .ok()
+        .and_then(|bytes| Option::<Scalar>::from(Scalar::from_repr(bytes.into())))
+        .map(Zeroizing::new)
+        .ok_or(Error::InvalidAgreedValue {
+            method,
+            what: "nonce",
+        })?;
+    let private_key = apply_nonce(&oauth_key, &nonce, &pub_nonce)?;
+    let public_key = private_key.public_key();
+    let session_key = PrivateKey::from_bytes(&session.to_bytes()).ok_or(KeyError::DegenerateKey)?;
+    let tokens = used
+        .iter()
+        .filter_map(|(_, r, o)| {
+            Some(SessionToken {
+                node_index: r.keys[0].index()?,
+                token: o.token.clone()?,
+                signature: o.signature.clone()?,
+                node_pubx: r.node_pubx.clone(),
+                node_puby: r.node_puby.clone(),
+            })
+        })
+        .collect();
+    Ok(Some(RetrievedKey {
+        address: public_key.address(),
+        public_key,
+        private_key,
+        oauth_public_key: oauth_key.public_key(),
+        oauth_private_key: oauth_key,
+        pub_nonce,
+        node_indexes,
+        session: SessionData {
+            session_key,
+            tokens,
+        },
+    }))
+}
+
+fn matching_indexes(
+    round: &Round<'_, LookupResult>,
+    matches: impl Fn(&LookupResult) -> bool,
+) -> Vec<u16> {
+    let mut indexes: Vec<u16> = round
+        .ok()
+        .filter(|(_, r)| matches(r))
+        .filter_map(|(_, r)| parse_index(&r.node_index))
+        .collect();
+    indexes.sort_unstable();
+    indexes
+}
+
+fn key_info(
+    method: &'static str,
+    oauth: PublicKey,
+    nonce: &NonceData,
+    is_new_key: bool,
+    node_indexes: Vec<u16>,
+) -> Result<PublicKeyInfo, Error> {
+    let pub_nonce = nonce
+        .usable_pub_nonce()
+        .and_then(|p| PublicKey::from_hex(&p.x, &p.y).ok())
+        .ok_or(Error::InvalidAgreedValue {
+            method,
+            what: "public nonce",
+        })?;
+    let public_key = final_public_key(&oauth, &pub_nonce)?;
+    Ok(PublicKeyInfo {
+        x: public_key.x_hex(),
+        y: public_key.y_hex(),
+        address: public_key.address(),
+        public_key,
+        oauth_address: oauth.address(),
+        oauth_public_key: oauth,
+        pub_nonce,
+        is_new_key,
+        node_indexes,
+    })
+}
+
+fn parse_lookup(value: Value) -> Result<LookupResult, String> {
+    let result: LookupResult = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    if result.keys.is_empty() {
+        return Err("a success reply without keys".into());
+    }
+    Ok(result)
+}
+
+fn parse_share(value: Value) -> Result<ShareResult, String> {
+    let result: ShareResult = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    if result.keys.is_empty() {
+        return Err("a success reply without keys".into());
+    }
+    Ok(result)
+}
+
+fn parse_object(value: Value) -> Result<Value, String> {
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err("the result is not a JSON object".into())
+    }
+}
+
+/// One JSON-RPC call with named params; with `retry`, a call that got no answer is repeated
+/// after each of [`COMMITMENT_RETRY_DELAYS_MS`].
+async fn call(node: &HttpClient, method: &str, params: &Value, retry: bool) -> Reply<Value> {
+    let mut delays = COMMITMENT_RETRY_DELAYS_MS.iter();
+    loop {
+        let mut object = ObjectParams::new();
+        if let Value::Object(map) = params {
+            for (name, value) in map {
+                object
+                    .insert(name, value)
+                    .map_err(|e| NodeFailure::InvalidReply(e.to_string()))?;
+            }
+        }
+        match node
+            .request::<Value, _>(method, object)
+            .await
+            .map_err(classify)
+        {
+            Err(NodeFailure::Transport(e)) => match delays.next() {
+                Some(ms) if retry => tokio::time::sleep(Duration::from_millis(*ms)).await,
+                _ => return Err(NodeFailure::Transport(e)),
+            },
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_match_the_reference_table() {
+        let half: Vec<usize> = (1..=10).map(half_threshold).collect();
+        let three: Vec<usize> = (1..=10).map(three_quarters_threshold).collect();
+        assert_eq!(half, [1, 2, 2, 3, 3, 4, 4, 5, 5, 6]);
+        assert_eq!(three, [1, 2, 3, 4, 4, 5, 6, 7, 7, 8]);
+    }
+
+    #[test]
+    fn most_common_prefers_the_first_seen_on_ties() {
+        assert_eq!(most_common([1, 2, 2, 1, 3]), Some((1, 2)));
+        assert_eq!(most_common([3, 2, 2]), Some((2, 2)));
+        assert_eq!(most_common(Vec::<u8>::new()), None);
+    }
+
+    #[test]
+    fn a_strict_client_needs_valid_endpoints() {
+        assert!(matches!(
+            TorusClient::try_new(vec![]),
+            Err(Error::NoEndpoints)
+        ));
+        assert!(matches!(
+            TorusClient::try_new(vec!["http://127.0.0.1:1".into(), "not a url".into()]),
+            Err(Error::InvalidEndpoint { endpoint, .. }) if endpoint == "not a url"
+        ));
+        let client = TorusClient::try_new(
+            (0..5)
+                .map(|i| format!("http://127.0.0.1:{}", 9944 + i))
+                .collect(),
+        )
+        .expect("valid");
+        assert_eq!((client.half(), client.three_quarters()), (3, 4));
+    }
+
+    #[tokio::test]
+    async fn bad_endpoints_count_as_silent_nodes() {
+        let empty = TorusClient::new(vec![]);
+        assert!(matches!(
+            empty.lookup("v", "a").await,
+            Err(Error::NoEndpoints)
+        ));
+        let client = TorusClient::new(vec!["not a url".into()]);
+        match client.get_or_assign("v", "a").await {
+            Err(Error::NoQuorum { failures, .. }) => {
+                assert_eq!(failures.len(), 1);
+                assert!(
+                    matches!(&failures[0].failure, NodeFailure::Transport(r) if r.starts_with("invalid endpoint"))
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

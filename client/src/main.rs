@@ -1,0 +1,399 @@
+//! `torus`: the Torus command-line tool: log in and look keys up (users), manage verifiers
+//! (dapp developers), and run a local dev OpenID issuer (demos and tests). See `client/README.md`.
+
+use std::{
+    io::Read as _, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration,
+};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use torus_client::{
+    chain::{ChainClient, Inclusion, Signer},
+    dev_issuer::{DevIssuer, DevKeys, DEFAULT_AUDIENCE},
+    jwks::{jwks_from_str, ConvertedJwks},
+    verifier::{record_to_json, verifier_name, VerifierSpec},
+    TorusClient,
+};
+
+/// The endpoints of `scripts/local-net.sh`'s four validators.
+const LOCAL_ENDPOINTS: [&str; 4] = [
+    "http://127.0.0.1:9944",
+    "http://127.0.0.1:9945",
+    "http://127.0.0.1:9946",
+    "http://127.0.0.1:9947",
+];
+
+#[derive(Parser)]
+#[command(
+    name = "torus",
+    version,
+    about = "The Torus network's command-line tool"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Log in with an id token: reconstruct the user's key from the nodes' shares.
+    Login(LoginArgs),
+    /// Look a user's key up (assigns nothing unless --assign is given).
+    Lookup(LookupArgs),
+    /// Register, update or show a verifier (the login rules of a dapp).
+    #[command(subcommand)]
+    Verifier(VerifierCommand),
+    /// Run a local OpenID issuer that mints id tokens on request (demos and tests only).
+    DevIssuer(DevIssuerArgs),
+}
+
+#[derive(Args)]
+struct Network {
+    /// The nodes' JSON-RPC URLs, comma-separated, in a fixed order. Default: $TORUS_ENDPOINTS,
+    /// else the four validators of scripts/local-net.sh (http://127.0.0.1:9944 to 9947).
+    #[arg(long, value_delimiter = ',')]
+    endpoints: Vec<String>,
+}
+
+impl Network {
+    fn client(&self) -> Result<TorusClient> {
+        let endpoints: Vec<String> = if !self.endpoints.is_empty() {
+            self.endpoints.clone()
+        } else if let Ok(list) = std::env::var("TORUS_ENDPOINTS") {
+            list.split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+                .collect()
+        } else {
+            LOCAL_ENDPOINTS.iter().map(|e| (*e).to_owned()).collect()
+        };
+        Ok(TorusClient::try_new(endpoints)?)
+    }
+}
+
+#[derive(Args)]
+struct LoginArgs {
+    /// The verifier's name.
+    #[arg(long)]
+    verifier: String,
+    /// The user's id under the verifier (the token's id claim, e.g. its sub or e-mail).
+    #[arg(long)]
+    verifier_id: String,
+    /// The id token (JWT), used once; `-` reads it from standard input.
+    #[arg(long)]
+    id_token: String,
+    #[command(flatten)]
+    network: Network,
+    /// Also print the private key.
+    #[arg(long)]
+    show_private_key: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct LookupArgs {
+    /// The verifier's name.
+    #[arg(long)]
+    verifier: String,
+    /// The user's id under the verifier.
+    #[arg(long)]
+    verifier_id: String,
+    /// Assign a key if the user has none (GetPubKeyOrKeyAssign, as torus.js's getPublicAddress).
+    #[arg(long)]
+    assign: bool,
+    #[command(flatten)]
+    network: Network,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum VerifierCommand {
+    /// Register a new verifier owned by --suri's account (holds a deposit).
+    Register(VerifierWrite),
+    /// Replace a verifier's whole configuration (owner only; the key type cannot change).
+    Update(VerifierWrite),
+    /// Show a verifier as recorded on chain (JSON).
+    Show {
+        /// The verifier's name.
+        name: String,
+        /// A node's RPC URL (http:// or ws://).
+        #[arg(long, default_value = "http://127.0.0.1:9944")]
+        node: String,
+    },
+}
+
+#[derive(Args)]
+struct VerifierWrite {
+    /// The verifier's name (printable ASCII, no spaces).
+    #[arg(long)]
+    name: String,
+    /// The signing account's secret URI, e.g. //Alice or a mnemonic.
+    #[arg(long)]
+    suri: String,
+    /// A node's RPC URL (http:// or ws://).
+    #[arg(long, default_value = "http://127.0.0.1:9944")]
+    node: String,
+    /// The issuer (`iss`) the tokens must carry.
+    #[arg(long)]
+    issuer: String,
+    /// An accepted audience (`aud`); repeat for several.
+    #[arg(long = "audience", required = true)]
+    audiences: Vec<String>,
+    /// Fetch the issuer's JWKS from this plain http:// URL.
+    #[arg(
+        long,
+        conflicts_with = "jwks_file",
+        required_unless_present = "jwks_file"
+    )]
+    jwks_url: Option<String>,
+    /// Read the issuer's JWKS from this file.
+    #[arg(long)]
+    jwks_file: Option<PathBuf>,
+    /// The claim that is the user's id: sub, email or another claim's name.
+    #[arg(long, default_value = "sub")]
+    id_claim: String,
+    /// Lower-case the id first (for case-insensitive ids such as e-mail addresses).
+    #[arg(long)]
+    lowercase_id: bool,
+    /// The maximum age of a token, seconds since its iat.
+    #[arg(long, default_value_t = 3600)]
+    max_token_age: u64,
+}
+
+#[derive(Args)]
+struct DevIssuerArgs {
+    /// The TCP port (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// The issuer URL (the tokens' iss). Default: http://<bind>:<port>.
+    #[arg(long)]
+    issuer: Option<String>,
+    /// The audience of tokens that ask for none.
+    #[arg(long, default_value = DEFAULT_AUDIENCE)]
+    audience: String,
+    /// Keep the signing keys in this directory (generated there on first use).
+    #[arg(long)]
+    key_dir: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Login(args) => login(args).await,
+        Command::Lookup(args) => lookup(args).await,
+        Command::Verifier(command) => verifier(command).await,
+        Command::DevIssuer(args) => dev_issuer(args).await,
+    }
+}
+
+async fn login(args: LoginArgs) -> Result<()> {
+    let token = if args.id_token == "-" {
+        let mut token = String::new();
+        std::io::stdin()
+            .read_to_string(&mut token)
+            .context("reading the id token from standard input")?;
+        token
+    } else {
+        args.id_token.clone()
+    };
+    let client = args.network.client()?;
+    let key = client
+        .retrieve_key(&args.verifier, &args.verifier_id, token.trim())
+        .await
+        .context("login failed")?;
+    let private_key = args.show_private_key.then(|| key.private_key_hex());
+    if args.json {
+        let mut out = json!({
+            "verifier": args.verifier,
+            "verifier_id": args.verifier_id,
+            "address": key.address(),
+            "public_key": key.public_key(),
+            "oauth_public_key": key.oauth_public_key(),
+            "pub_nonce": key.pub_nonce(),
+            "node_indexes": key.node_indexes(),
+            "session_tokens": key.session().tokens.len(),
+        });
+        if let Some(private_key) = &private_key {
+            out["private_key"] = json!(private_key.as_str());
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("address        {}", key.address());
+        println!("public key x   {}", key.public_key().x_hex());
+        println!("public key y   {}", key.public_key().y_hex());
+        println!("node indexes   {}", join(key.node_indexes()));
+        if let Some(private_key) = &private_key {
+            println!("private key    {}", private_key.as_str());
+        }
+    }
+    Ok(())
+}
+
+fn join(indexes: &[u16]) -> String {
+    indexes
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn lookup(args: LookupArgs) -> Result<()> {
+    let client = args.network.client()?;
+    let info = if args.assign {
+        Some(
+            client
+                .get_or_assign(&args.verifier, &args.verifier_id)
+                .await?,
+        )
+    } else {
+        client.lookup(&args.verifier, &args.verifier_id).await?
+    };
+    match (info, args.json) {
+        (Some(info), true) => {
+            let mut out = serde_json::to_value(&info)?;
+            out["assigned"] = json!(true);
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        (None, true) => println!("{}", json!({"assigned": false})),
+        (Some(info), false) => {
+            println!("address        {}", info.address);
+            println!("public key x   {}", info.x);
+            println!("public key y   {}", info.y);
+            println!("node indexes   {}", join(&info.node_indexes));
+        }
+        (None, false) => println!(
+            "no key is assigned to {} under verifier {} yet (a login, or `torus lookup --assign`, assigns one)",
+            args.verifier_id, args.verifier
+        ),
+    }
+    Ok(())
+}
+
+async fn verifier(command: VerifierCommand) -> Result<()> {
+    match command {
+        VerifierCommand::Register(args) => write_verifier(args, true).await,
+        VerifierCommand::Update(args) => write_verifier(args, false).await,
+        VerifierCommand::Show { name, node } => {
+            let chain = ChainClient::connect(&node).await?;
+            let record = chain
+                .verifier(&name)
+                .await?
+                .ok_or_else(|| anyhow!("no verifier named {name} on {node}"))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&record_to_json(&name, &record))?
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn read_jwks(args: &VerifierWrite) -> Result<ConvertedJwks> {
+    let text = match (&args.jwks_url, &args.jwks_file) {
+        (Some(url), _) => {
+            let body = torus_client::http::get(url, Duration::from_secs(30)).await?;
+            String::from_utf8(body.to_vec()).context("the JWKS is not UTF-8")?
+        }
+        (None, Some(path)) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
+        (None, None) => bail!("give --jwks-url or --jwks-file"),
+    };
+    let converted = jwks_from_str(&text)?;
+    for skipped in &converted.skipped {
+        eprintln!("warning: skipping key {}: {}", skipped.kid, skipped.reason);
+    }
+    Ok(converted)
+}
+
+async fn write_verifier(args: VerifierWrite, register: bool) -> Result<()> {
+    let name = verifier_name(&args.name)?;
+    let jwks = read_jwks(&args).await?;
+    let config = VerifierSpec {
+        issuer: args.issuer.clone(),
+        audiences: args.audiences.clone(),
+        jwks: jwks.keys,
+        id_claim: args.id_claim.clone(),
+        lowercase_id: args.lowercase_id,
+        max_token_age_secs: args.max_token_age,
+    }
+    .to_config()?;
+    let signer = Signer::from_suri(&args.suri)?;
+    let chain = ChainClient::connect(&args.node).await?;
+    let inclusion: Inclusion = if register {
+        chain.register_verifier(&signer, name, config).await?
+    } else {
+        chain.update_verifier(&signer, name, config).await?
+    };
+    println!(
+        "{} verifier {} in block #{} ({:?}) as {}",
+        if register { "registered" } else { "updated" },
+        args.name,
+        inclusion.block_number,
+        inclusion.block_hash,
+        signer.account_id()
+    );
+    for event in &inclusion.events {
+        println!("  event {event:?}");
+    }
+    Ok(())
+}
+
+async fn dev_issuer(args: DevIssuerArgs) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
+        .await
+        .with_context(|| format!("listening on {}:{}", args.bind, args.port))?;
+    let address = listener.local_addr()?;
+    let issuer_url = args
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let keys = match &args.key_dir {
+        Some(dir) => {
+            let (keys, generated) = DevKeys::load_or_generate(dir)?;
+            eprintln!(
+                "{} signing keys in {}",
+                if generated {
+                    "generated and saved"
+                } else {
+                    "loaded"
+                },
+                dir.display()
+            );
+            keys
+        }
+        None => DevKeys::generate()?,
+    };
+    let issuer = Arc::new(DevIssuer::new(issuer_url, args.audience.clone(), keys)?);
+    println!("Torus dev issuer listening on http://{address} (for tests only: it signs tokens for anyone)");
+    println!("issuer   {}", issuer.issuer());
+    println!("jwks     {}", issuer.jwks_url());
+    println!(
+        "token    {}?sub=alice[&alg=ES256][&email=..][&aud=..][&ttl=secs]",
+        issuer.token_url()
+    );
+    println!("audience {}", issuer.audience());
+    tokio::select! {
+        () = issuer.serve(listener) => Ok(()),
+        signal = tokio::signal::ctrl_c() => signal.context("waiting for Ctrl-C"),
+    }
+}
