@@ -458,7 +458,7 @@ impl TorusClient {
                 (best + round.pending < half).then(|| {
                     Err(self.no_quorum(
                         method,
-                        format!("no {half} nodes agree on the user's key"),
+                        format!("fewer than {half} nodes agree on the user's key"),
                         round.replies,
                     ))
                 })
@@ -540,7 +540,7 @@ impl TorusClient {
             (best + round.pending < half).then(|| {
                 Err(self.no_quorum(
                     method,
-                    format!("no {half} nodes agree on the user's key"),
+                    format!("fewer than {half} nodes agree on the user's key"),
                     round.replies,
                 ))
             })
@@ -642,7 +642,7 @@ impl TorusClient {
                 return Some(Err(problem.or(last_problem.take()).unwrap_or_else(|| {
                     self.no_quorum(
                         method,
-                        format!("no {half} nodes gave matching, usable shares"),
+                        format!("fewer than {half} nodes gave matching, usable shares"),
                         round.replies,
                     )
                 })));
@@ -655,7 +655,7 @@ impl TorusClient {
             (best + round.pending < half).then(|| {
                 Err(self.no_quorum(
                     method,
-                    format!("no {half} nodes agree on the user's public key"),
+                    format!("fewer than {half} nodes agree on the user's public key"),
                     round.replies,
                 ))
             })

@@ -28,8 +28,10 @@ impl NodeError {
 impl fmt::Display for NodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.data {
-            Some(data) => write!(f, "{data} ({}, code {})", self.message, self.code),
-            None => write!(f, "{} (code {})", self.message, self.code),
+            Some(data) if *data != self.message => {
+                write!(f, "{data} ({}, code {})", self.message, self.code)
+            }
+            _ => write!(f, "{} (code {})", self.text(), self.code),
         }
     }
 }

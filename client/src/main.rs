@@ -24,6 +24,20 @@ const LOCAL_ENDPOINTS: [&str; 4] = [
     "http://127.0.0.1:9947",
 ];
 
+/// Prints a line to standard output; a closed pipe (e.g. `torus ... | head`) ends the command
+/// quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(error) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if error.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            return Err(error.into());
+        }
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "torus",
@@ -235,14 +249,14 @@ async fn login(args: LoginArgs) -> Result<()> {
         if let Some(private_key) = &private_key {
             out["private_key"] = json!(private_key.as_str());
         }
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        out!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("address        {}", key.address());
-        println!("public key x   {}", key.public_key().x_hex());
-        println!("public key y   {}", key.public_key().y_hex());
-        println!("node indexes   {}", join(key.node_indexes()));
+        out!("address        {}", key.address());
+        out!("public key x   {}", key.public_key().x_hex());
+        out!("public key y   {}", key.public_key().y_hex());
+        out!("node indexes   {}", join(key.node_indexes()));
         if let Some(private_key) = &private_key {
-            println!("private key    {}", private_key.as_str());
+            out!("private key    {}", private_key.as_str());
         }
     }
     Ok(())
@@ -271,16 +285,16 @@ async fn lookup(args: LookupArgs) -> Result<()> {
         (Some(info), true) => {
             let mut out = serde_json::to_value(&info)?;
             out["assigned"] = json!(true);
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            out!("{}", serde_json::to_string_pretty(&out)?);
         }
-        (None, true) => println!("{}", json!({"assigned": false})),
+        (None, true) => out!("{}", json!({"assigned": false})),
         (Some(info), false) => {
-            println!("address        {}", info.address);
-            println!("public key x   {}", info.x);
-            println!("public key y   {}", info.y);
-            println!("node indexes   {}", join(&info.node_indexes));
+            out!("address        {}", info.address);
+            out!("public key x   {}", info.x);
+            out!("public key y   {}", info.y);
+            out!("node indexes   {}", join(&info.node_indexes));
         }
-        (None, false) => println!(
+        (None, false) => out!(
             "no key is assigned to {} under verifier {} yet (a login, or `torus lookup --assign`, assigns one)",
             args.verifier_id, args.verifier
         ),
@@ -298,7 +312,7 @@ async fn verifier(command: VerifierCommand) -> Result<()> {
                 .verifier(&name)
                 .await?
                 .ok_or_else(|| anyhow!("no verifier named {name} on {node}"))?;
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&record_to_json(&name, &record))?
             );
@@ -344,7 +358,7 @@ async fn write_verifier(args: VerifierWrite, register: bool) -> Result<()> {
     } else {
         chain.update_verifier(&signer, name, config).await?
     };
-    println!(
+    out!(
         "{} verifier {} in block #{} ({:?}) as {}",
         if register { "registered" } else { "updated" },
         args.name,
@@ -353,7 +367,7 @@ async fn write_verifier(args: VerifierWrite, register: bool) -> Result<()> {
         signer.account_id()
     );
     for event in &inclusion.events {
-        println!("  event {event:?}");
+        out!("  event {event:?}");
     }
     Ok(())
 }
@@ -384,14 +398,14 @@ async fn dev_issuer(args: DevIssuerArgs) -> Result<()> {
         None => DevKeys::generate()?,
     };
     let issuer = Arc::new(DevIssuer::new(issuer_url, args.audience.clone(), keys)?);
-    println!("Torus dev issuer listening on http://{address} (for tests only: it signs tokens for anyone)");
-    println!("issuer   {}", issuer.issuer());
-    println!("jwks     {}", issuer.jwks_url());
-    println!(
+    out!("Torus dev issuer listening on http://{address} (for tests only: it signs tokens for anyone)");
+    out!("issuer   {}", issuer.issuer());
+    out!("jwks     {}", issuer.jwks_url());
+    out!(
         "token    {}?sub=alice[&alg=ES256][&email=..][&aud=..][&ttl=secs]",
         issuer.token_url()
     );
-    println!("audience {}", issuer.audience());
+    out!("audience {}", issuer.audience());
     tokio::select! {
         () = issuer.serve(listener) => Ok(()),
         signal = tokio::signal::ctrl_c() => signal.context("waiting for Ctrl-C"),
