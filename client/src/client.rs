@@ -931,6 +931,18 @@ mod tests {
         assert_eq!((client.half(), client.three_quarters()), (3, 4));
     }
 
+    /// Logins can run on spawned tasks and share one client.
+    #[test]
+    fn futures_are_send_and_the_client_is_shareable() {
+        fn send<T: Send>(_: &T) {}
+        fn shareable<T: Send + Sync + Clone>() {}
+        shareable::<TorusClient>();
+        let client = TorusClient::new(vec!["http://127.0.0.1:1".into()]);
+        send(&client.retrieve_key("v", "a", "t"));
+        send(&client.lookup("v", "a"));
+        send(&client.get_or_assign("v", "a"));
+    }
+
     #[tokio::test]
     async fn bad_endpoints_count_as_silent_nodes() {
         let empty = TorusClient::new(vec![]);
