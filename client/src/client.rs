@@ -42,7 +42,8 @@ pub fn half_threshold(n: usize) -> usize {
     n / 2 + 1
 }
 
-/// `⌊3n/4⌋ + 1`: commitments needed before a login asks for shares.
+/// `⌊3n/4⌋ + 1`: commitments a login waits for before it asks for shares (unless every node
+/// has answered and ⌊n/2⌋+1 signed).
 pub fn three_quarters_threshold(n: usize) -> usize {
     3 * n / 4 + 1
 }
@@ -552,8 +553,8 @@ impl TorusClient {
     /// `GetShareOrKeyAssign`), assigning a key on first use.
     ///
     /// 1. A fresh session key `t` (zeroized on drop) and the commitment keccak-256(`id_token`)
-    ///    are sent to every node; once ⌊3n/4⌋+1 nodes have signed it, their signatures go, with
-    ///    the token, to every node.
+    ///    are sent to every node; once ⌊3n/4⌋+1 nodes have signed it (or ⌊n/2⌋+1 once every
+    ///    node has answered), their signatures go, with the token, to every node.
     /// 2. As soon as ⌊n/2⌋+1 replies agree on the public key, every ⌊n/2⌋+1-subset of the
     ///    decrypted shares is tried in lexicographic order until one interpolates to that key
     ///    (wrong shares are tolerated). At least ⌊n/2⌋+1 session tokens and signatures must have
@@ -591,7 +592,9 @@ impl TorusClient {
     }
 
     /// The commit phase: the successful `CommitmentRequest` results, verbatim, in endpoint
-    /// order, once ⌊3n/4⌋+1 nodes succeeded.
+    /// order, once ⌊3n/4⌋+1 nodes succeeded — or, once every node has answered or failed, if
+    /// at least ⌊n/2⌋+1 did (the nodes need that many signatures; torus.js always waits for
+    /// ⌊3n/4⌋+1, which makes it fail with one node of four down).
     async fn commit(
         &self,
         verifier: &str,
@@ -600,17 +603,17 @@ impl TorusClient {
         temp_pub: (&str, &str),
     ) -> Result<Vec<Value>, Error> {
         let method = wire::COMMITMENT_REQUEST;
-        let needed = self.three_quarters();
+        let (needed, enough) = (self.three_quarters(), self.half());
         let params = wire::commitment_params(verifier, verifier_id, commitment, temp_pub);
         self.gather(method, &params, true, parse_object, |_, round| {
             let ok = round.ok().count();
-            if ok >= needed {
+            if ok >= needed || (round.pending == 0 && ok >= enough) {
                 return Some(Ok(round.ok().map(|(_, v)| v.clone()).collect()));
             }
-            (ok + round.pending < needed).then(|| {
+            (ok + round.pending < enough).then(|| {
                 Err(self.no_quorum(
                     method,
-                    format!("{ok} nodes signed the commitment, {needed} are needed"),
+                    format!("{ok} nodes signed the commitment, {enough} are needed"),
                     round.replies,
                 ))
             })

@@ -144,7 +144,7 @@ async fn too_many_wrong_shares_is_a_clear_error() {
 }
 
 #[tokio::test]
-async fn a_dead_node_is_tolerated_from_five_nodes_on() {
+async fn dead_nodes_are_tolerated_down_to_half_plus_one() {
     use Behaviour::{Down, Honest};
     let net = MockNetwork::start(&[Honest, Honest, Down, Honest, Honest]).await;
     let key = net
@@ -154,8 +154,17 @@ async fn a_dead_node_is_tolerated_from_five_nodes_on() {
         .expect("4 of 5 commit");
     assert_eq!(*key.private_key(), net.final_key());
 
-    // Two dead nodes of five: only 3 commitments, 4 are needed.
+    // Two dead nodes of five: once they have failed, the 3 commitments (⌊5/2⌋+1) are enough.
     let net = MockNetwork::start(&[Honest, Down, Honest, Down, Honest]).await;
+    let key = net
+        .client()
+        .retrieve_key(VERIFIER, "dave", &token())
+        .await
+        .expect("3 of 5 commit");
+    assert_eq!(*key.private_key(), net.final_key());
+
+    // Three dead nodes of five: 2 commitments, 3 are needed.
+    let net = MockNetwork::start(&[Honest, Down, Down, Down, Honest]).await;
     let error = net
         .client()
         .retrieve_key(VERIFIER, "dave", &token())
@@ -169,7 +178,7 @@ async fn a_dead_node_is_tolerated_from_five_nodes_on() {
     };
     assert_eq!(*method, "CommitmentRequest");
     let dead: Vec<usize> = failures.iter().map(|f| f.node).collect();
-    assert_eq!(dead, [1, 3]);
+    assert_eq!(dead, [1, 2, 3]);
     assert!(failures
         .iter()
         .all(|f| matches!(f.failure, NodeFailure::Transport(_))));

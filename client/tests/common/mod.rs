@@ -172,7 +172,8 @@ impl MockNode {
             .map(|d| d.split('\u{1c}').collect::<Vec<_>>())
             .filter(|f| f.len() == 6 && f[1] == commitment)
             .collect();
-        if matching.len() < 3 * self.shared.n / 4 + 1 {
+        // As the Torus node: ⌊n/2⌋+1 signatures on the commitment.
+        if matching.len() < self.shared.n / 2 + 1 {
             return Err(error("Not enough valid signatures"));
         }
         if params["temppubx"] != "" || item["session_token_exp_second"] != 86_400 {

@@ -1,0 +1,616 @@
+//! Login → key on the four local validators, through the Torus JSON-RPC API: a dapp registers a
+//! verifier by extrinsic; the first login assigns a key on chain, later logins (new tokens, one
+//! node down, the published JavaScript client) get the same key; every bad token, bad node
+//! signature and replay is refused with its error code and releases nothing.
+
+use std::{path::Path, process::Command, time::Duration};
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use codec::Encode;
+use jsonrpsee::{
+    core::{client::ClientT, params::ObjectParams, ClientError},
+    http_client::{HttpClient, HttpClientBuilder},
+};
+use k256::{
+    elliptic_curve::{sec1::ToEncodedPoint, PrimeField},
+    ProjectivePoint, Scalar, SecretKey,
+};
+use polkadot_sdk::{frame_system, sp_keyring::Sr25519Keyring};
+use serde_json::{json, Value};
+use sha3::{Digest, Keccak256};
+use torus_integration_tests::{
+    exclusive,
+    issuer::{now_secs, TestIssuer, EC_KID, RSA_KID},
+    wait_for, Network, Node,
+};
+use torus_primitives::AssignedKey;
+use torus_runtime::{Runtime, RuntimeCall, RuntimeEvent};
+
+const VERIFIER: &str = "acme-login";
+
+/// Runs `test`; on failure, adds the tail of every node's log to the error.
+async fn with_logs<T, F, Fut>(network: &Network, test: F) -> Result<T>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    test().await.map_err(|e| e.context(network.log_tails()))
+}
+
+fn endpoint(node: &Node) -> String {
+    format!("http://127.0.0.1:{}", node.rpc_port)
+}
+
+/// A refused Torus API call: its code and the `data` string torus.js shows.
+#[derive(Debug, PartialEq, Eq)]
+struct Refusal {
+    code: i32,
+    data: String,
+}
+
+/// One Torus API call with named params: the result, or the refusal.
+async fn call(node: &Node, method: &str, params: Value) -> Result<Result<Value, Refusal>> {
+    let client: HttpClient = HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(60))
+        .build(endpoint(node))?;
+    let mut object = ObjectParams::new();
+    for (key, value) in params.as_object().context("params are an object")? {
+        object.insert(key, value)?;
+    }
+    match client.request::<Value, _>(method, object).await {
+        Ok(result) => Ok(Ok(result)),
+        Err(ClientError::Call(e)) => Ok(Err(Refusal {
+            code: e.code(),
+            data: e
+                .data()
+                .map(|d| serde_json::from_str::<String>(d.get()))
+                .transpose()?
+                .context("the error has a string as data")?,
+        })),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn keccak_hex(bytes: &[u8]) -> String {
+    hex::encode(Keccak256::digest(bytes))
+}
+
+/// A fresh session key's padded hex coordinates.
+fn session_key() -> (String, String) {
+    let secret = SecretKey::random(&mut rand::thread_rng());
+    let point = secret.public_key().to_encoded_point(false);
+    (
+        hex::encode(point.x().expect("affine")),
+        hex::encode(point.y().expect("affine")),
+    )
+}
+
+/// `CommitmentRequest` for `token` at `nodes` with a fresh session key: the signatures.
+async fn commit(nodes: &[&Node], token: &str, verifier_id: &str) -> Result<Vec<Value>> {
+    let (x, y) = session_key();
+    let mut signatures = Vec::new();
+    for node in nodes {
+        let reply = call(
+            node,
+            "CommitmentRequest",
+            json!({
+                "messageprefix": "mug00", "keytype": "secp256k1",
+                "tokencommitment": keccak_hex(token.as_bytes()),
+                "temppubx": x, "temppuby": y,
+                "verifieridentifier": VERIFIER, "verifier_id": verifier_id,
+                "is_import_key_flow": true,
+            }),
+        )
+        .await?
+        .map_err(|e| anyhow!("commitment refused by {}: {e:?}", node.name))?;
+        signatures.push(reply);
+    }
+    Ok(signatures)
+}
+
+/// `GetShareOrKeyAssign` at `node` as torus.js sends it.
+async fn share(
+    node: &Node,
+    verifier_id: &str,
+    token: &str,
+    signatures: &[Value],
+) -> Result<Result<Value, Refusal>> {
+    call(
+        node,
+        "GetShareOrKeyAssign",
+        json!({
+            "encrypted": "yes", "use_temp": true, "key_type": "secp256k1",
+            "distributed_metadata": true, "verifieridentifier": VERIFIER,
+            "temppubx": "", "temppuby": "", "one_key_flow": true,
+            "client_time": now_secs().to_string(),
+            "item": [{
+                "verifier_id": verifier_id, "idtoken": token, "key_type": "secp256k1",
+                "nodesignatures": signatures, "verifieridentifier": VERIFIER,
+                "session_token_exp_second": 86400,
+            }],
+        }),
+    )
+    .await
+}
+
+/// Commits `token` at every node, asks `nodes[0]` for a share, and expects refusal `code`.
+async fn expect_refused(nodes: &[&Node], user: &str, token: &str, code: i32) -> Result<()> {
+    let signatures = commit(nodes, token, user).await?;
+    match share(nodes[0], user, token, &signatures).await? {
+        Err(refusal) if refusal.code == code => Ok(()),
+        other => bail!("expected code {code} for {user}'s token, got {other:?}"),
+    }
+}
+
+async fn lookup(node: &Node, user: &str) -> Result<Option<AssignedKey>> {
+    node.runtime_api(
+        "KeysApi_lookup",
+        &(VERIFIER.as_bytes().to_vec(), user.as_bytes().to_vec()).encode(),
+    )
+    .await
+}
+
+/// The affine X of `scalar·G`, padded hex.
+fn public_x(scalar: &Scalar) -> String {
+    hex::encode(
+        (ProjectivePoint::GENERATOR * scalar)
+            .to_affine()
+            .to_encoded_point(false)
+            .x()
+            .expect("affine"),
+    )
+}
+
+async fn register_verifier(node: &Node, issuer: &TestIssuer) -> Result<()> {
+    let events = node
+        .submit_and_watch(
+            Sr25519Keyring::Ferdie,
+            RuntimeCall::Verifiers(pallet_verifiers::Call::<Runtime>::register {
+                name: VERIFIER.as_bytes().to_vec().try_into().expect("short"),
+                config: issuer.verifier_config(),
+            }),
+        )
+        .await?;
+    ensure!(
+        events.iter().any(|e| matches!(
+            e,
+            RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { .. })
+        )),
+        "the verifier was not registered: {events:?}"
+    );
+    Ok(())
+}
+
+async fn wait_for_keys(node: &Node) -> Result<()> {
+    wait_for(Duration::from_secs(300), || async {
+        Ok(node.runtime_api::<u64>("KeysApi_buffer_size", &[]).await? > 0)
+    })
+    .await
+    .context("the DKG produced no key")
+}
+
+/// torus.js (`tests/js/retrieve.mjs`): its lookup and login, as JSON.
+fn torus_js(
+    nodes: &[&Node],
+    node_keys: &[(String, String)],
+    user: &str,
+    token: &str,
+) -> Result<Value> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
+    ensure!(
+        dir.join("node_modules/@toruslabs/torus.js").exists(),
+        "run `npm ci` in {} first (scripts/test.sh does)",
+        dir.display()
+    );
+    let request = json!({
+        "endpoints": nodes.iter().map(|n| endpoint(n)).collect::<Vec<_>>(),
+        "nodePubkeys": node_keys.iter().map(|(x, y)| json!({"X": x, "Y": y})).collect::<Vec<_>>(),
+        "verifier": VERIFIER, "verifierId": user, "idToken": token,
+    });
+    let output = Command::new("node")
+        .arg(dir.join("retrieve.mjs"))
+        .arg(request.to_string())
+        .current_dir(&dir)
+        .output()
+        .context("running node")?;
+    ensure!(
+        output.status.success(),
+        "torus.js failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+#[tokio::test]
+async fn users_log_in_and_get_their_key_with_the_rust_and_the_javascript_client() -> Result<()> {
+    let _guard = exclusive().await;
+    let mut network = Network::local_validators().await?;
+    let issuer = TestIssuer::new();
+    let key = with_logs(&network, || logins(&network, &issuer)).await?;
+    with_logs(&network, || refusals(&network, &issuer)).await?;
+    network.node_mut("dave").kill();
+    with_logs(&network, || async {
+        let endpoints = network.nodes.iter().map(endpoint).collect();
+        let client = torus_client::TorusClient::new(endpoints);
+        let login = client
+            .retrieve_key(VERIFIER, "alice", &issuer.token("alice", true))
+            .await
+            .context("login with Dave down")?;
+        ensure!(*login.private_key() == key, "another key with Dave down");
+        Ok(())
+    })
+    .await
+}
+
+fn nodes(network: &Network) -> Vec<&Node> {
+    ["alice", "bob", "charlie", "dave"]
+        .iter()
+        .map(|n| network.node(n))
+        .collect()
+}
+
+/// Registers the verifier, logs Alice in with both clients; returns her key.
+async fn logins(network: &Network, issuer: &TestIssuer) -> Result<Scalar> {
+    let nodes = nodes(network);
+    register_verifier(nodes[0], issuer).await?;
+    wait_for_keys(nodes[0]).await?;
+    let endpoints: Vec<String> = nodes.iter().map(|n| endpoint(n)).collect();
+    let client = torus_client::TorusClient::new(endpoints);
+
+    // A lookup before the first login: not assigned, and nothing is assigned by it.
+    ensure!(client.lookup(VERIFIER, "alice").await?.is_none());
+    ensure!(lookup(nodes[0], "alice").await?.is_none());
+
+    // The first login assigns a key on chain, with its nonce.
+    let first = client
+        .retrieve_key(VERIFIER, "alice", &issuer.token("alice", true))
+        .await?;
+    let assigned = lookup(nodes[0], "alice")
+        .await?
+        .context("alice has a key")?;
+    ensure!(
+        public_x(first.oauth_private_key()) == hex::encode(&assigned.public_key.0[1..]),
+        "the reconstructed key is not the assigned key"
+    );
+    let nonce = Option::<Scalar>::from(Scalar::from_repr(assigned.nonce.into()))
+        .context("the nonce is a scalar")?;
+    ensure!(*first.private_key() == first.oauth_private_key() + &nonce);
+
+    // A second login with a new (ES256) token gets the same key.
+    let second = client
+        .retrieve_key(VERIFIER, "alice", &issuer.token("alice", false))
+        .await?;
+    ensure!(second.private_key() == first.private_key());
+    ensure!(second.address() == first.address());
+    ensure!(lookup(nodes[0], "alice").await? == Some(assigned));
+
+    // The published JavaScript client, unchanged, gets the same key and address.
+    let node_keys: Vec<(String, String)> = commit(&nodes, &issuer.token("nobody", true), "nobody")
+        .await?
+        .iter()
+        .map(|r| {
+            (
+                r["nodepubx"].as_str().unwrap_or_default().to_owned(),
+                r["nodepuby"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let js = torus_js(&nodes, &node_keys, "alice", &issuer.token("alice", true))?;
+    ensure!(
+        js["login"]["privateKey"].as_str()
+            == Some(hex::encode(first.private_key().to_bytes()).as_str()),
+        "torus.js reconstructed another key: {js}"
+    );
+    ensure!(
+        js["login"]["address"].as_str() == Some(first.address()),
+        "{js}"
+    );
+    ensure!(
+        js["lookup"]["address"].as_str() == Some(first.address()),
+        "{js}"
+    );
+    ensure!(js["login"]["sessionTokens"].as_u64() >= Some(3), "{js}");
+    ensure!(
+        js["strayCalls"].as_array().is_some_and(|a| a.is_empty()),
+        "torus.js called other hosts: {js}"
+    );
+    Ok(*first.private_key())
+}
+
+/// Replays, bad node signatures, unknown verifiers and every bad token of the id-token table
+/// are refused with their codes, and release nothing.
+async fn refusals(network: &Network, issuer: &TestIssuer) -> Result<()> {
+    let nodes = nodes(network);
+    let client = torus_client::TorusClient::new(nodes.iter().map(|n| endpoint(n)).collect());
+
+    // A replayed token is refused at the commitment, with the message torus.js shows.
+    let replayed = issuer.token("alice", true);
+    client.retrieve_key(VERIFIER, "alice", &replayed).await?;
+    let error = client
+        .retrieve_key(VERIFIER, "alice", &replayed)
+        .await
+        .err()
+        .context("a replayed token was accepted")?;
+    ensure!(
+        error.to_string().contains("Duplicate token found"),
+        "{error}"
+    );
+
+    // A replayed share request (same token, same node signatures) is refused.
+    let token = issuer.token("alice", false);
+    let signatures = commit(&nodes, &token, "alice").await?;
+    share(nodes[0], "alice", &token, &signatures)
+        .await?
+        .map_err(|e| anyhow!("a fresh login was refused: {e:?}"))?;
+    let again = share(nodes[0], "alice", &token, &signatures).await?;
+    ensure!(
+        again
+            == Err(Refusal {
+                code: 2004,
+                data: "Duplicate token found".into()
+            }),
+        "{again:?}"
+    );
+
+    // Node signatures: too few, forged, or for another token.
+    let token = issuer.token("mallory", true);
+    let signatures = commit(&nodes, &token, "mallory").await?;
+    let one = share(nodes[0], "mallory", &token, &signatures[..1]).await?;
+    ensure!(matches!(one, Err(Refusal { code: 3001, .. })), "{one:?}");
+    let mut forged = signatures.clone();
+    for s in &mut forged {
+        s["signature"] = json!(format!("{:0130}", 0));
+    }
+    let forged = share(nodes[0], "mallory", &token, &forged).await?;
+    ensure!(
+        matches!(forged, Err(Refusal { code: 3001, .. })),
+        "{forged:?}"
+    );
+    let other = issuer.token("mallory", true);
+    let mismatch = share(nodes[0], "mallory", &other, &signatures).await?;
+    ensure!(
+        matches!(mismatch, Err(Refusal { code: 3002, .. })),
+        "{mismatch:?}"
+    );
+
+    // The commitment step: wrong prefix, unknown verifier, a commitment seen before.
+    let (x, y) = session_key();
+    let base = json!({
+        "messageprefix": "mug00", "tokencommitment": keccak_hex(b"t"), "temppubx": x,
+        "temppuby": y, "verifieridentifier": VERIFIER, "verifier_id": "mallory",
+    });
+    let mut wrong_prefix = base.clone();
+    wrong_prefix["messageprefix"] = json!("mug01");
+    let mut unknown = base.clone();
+    unknown["verifieridentifier"] = json!("no-such-verifier");
+    for (params, code) in [
+        (wrong_prefix, 2001),
+        (unknown, 1001),
+        (base.clone(), 0),
+        (base, 2004),
+    ] {
+        let reply = call(nodes[1], "CommitmentRequest", params).await?;
+        match (code, reply) {
+            (0, Ok(_)) => {}
+            (code, Err(refusal)) if refusal.code == code => {}
+            (code, reply) => bail!("expected {code}, got {reply:?}"),
+        }
+    }
+
+    // Every bad token of the id-token table (code 3100 + the id-token module's code).
+    let now = now_secs();
+    let claims = |sub: &str| TestIssuer::claims(sub);
+    let with = |key: &str, value: Value| {
+        let mut c = claims("mallory");
+        c[key] = value;
+        c
+    };
+    let without = |key: &str| {
+        let mut c = claims("mallory");
+        c.as_object_mut().expect("object").remove(key);
+        c
+    };
+    let rs = json!({"alg": "RS256", "kid": RSA_KID});
+    let es = json!({"alg": "ES256", "kid": EC_KID});
+    let unsigned = |header: Value| {
+        let token = issuer.sign(&header, &claims("mallory"));
+        format!("{}.", &token[..token.rfind('.').expect("three parts")])
+    };
+    let tampered = {
+        let token = issuer.sign(&rs, &claims("mallory"));
+        let parts: Vec<&str> = token.split('.').collect();
+        let other = issuer.sign(&rs, &claims("eve"));
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            other.split('.').nth(1).expect("payload"),
+            parts[2]
+        )
+    };
+    let cases: Vec<(&str, String, i32)> = vec![
+        ("malformed", "not.a.jwt!".into(), 3102),
+        (
+            "alg none",
+            unsigned(json!({"alg": "none", "kid": RSA_KID})),
+            3110,
+        ),
+        (
+            "HMAC",
+            issuer.sign(&json!({"alg": "HS256", "kid": RSA_KID}), &claims("mallory")),
+            3111,
+        ),
+        (
+            "no kid",
+            issuer.sign(&json!({"alg": "RS256"}), &claims("mallory")),
+            3112,
+        ),
+        (
+            "unknown kid",
+            issuer.sign(&json!({"alg": "RS256", "kid": "rsa-9"}), &claims("mallory")),
+            3113,
+        ),
+        (
+            "alg mismatch",
+            issuer.sign(&json!({"alg": "ES256", "kid": RSA_KID}), &claims("mallory")),
+            3114,
+        ),
+        ("bad signature", tampered, 3120),
+        ("no exp", issuer.sign(&rs, &without("exp")), 3130),
+        (
+            "wrong issuer",
+            issuer.sign(&es, &with("iss", json!("https://evil.test"))),
+            3132,
+        ),
+        (
+            "wrong audience",
+            issuer.sign(&es, &with("aud", json!("other-dapp"))),
+            3133,
+        ),
+        (
+            "expired",
+            issuer.sign(&es, &with("exp", json!(now - 3600))),
+            3134,
+        ),
+        (
+            "not yet valid",
+            issuer.sign(&es, &with("nbf", json!(now + 3600))),
+            3135,
+        ),
+        (
+            "issued in the future",
+            issuer.sign(&es, &with("iat", json!(now + 3600))),
+            3136,
+        ),
+        (
+            "too old",
+            issuer.sign(&es, &with("iat", json!(now - 7200))),
+            3137,
+        ),
+        ("no id claim", issuer.sign(&es, &without("sub")), 3140),
+        ("another user's token", issuer.token("eve", true), 3003),
+    ];
+    for (case, token, code) in cases {
+        expect_refused(&nodes, "mallory", &token, code)
+            .await
+            .with_context(|| format!("case: {case}"))?;
+    }
+    // Nothing was released or assigned for the refused logins.
+    ensure!(
+        lookup(nodes[0], "mallory").await?.is_none(),
+        "mallory got a key"
+    );
+    let lookup_reply = call(
+        nodes[2],
+        "VerifierLookupRequest",
+        json!({"verifier": VERIFIER, "verifier_id": "mallory"}),
+    )
+    .await?;
+    ensure!(
+        matches!(&lookup_reply, Err(Refusal { code: 1002, data }) if data.contains("Verifier + VerifierID has not yet been assigned")),
+        "{lookup_reply:?}"
+    );
+    Ok(())
+}
+
+/// The login load generator (a measurement, not a check: run it with
+/// `cargo test -p torus-integration-tests --test login -- --ignored --nocapture`). Four
+/// validators; `$TORUS_LOGIN_USERS` users (default 64) log in once (first logins: blocks until
+/// the assignment is on chain), then returning-user logins with fresh tokens run from
+/// `$TORUS_LOGIN_CONCURRENCY` tasks (default 16) for `$TORUS_LOGIN_SECS` seconds (default 30).
+/// Prints p50/p95/p99 latency and throughput.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn measure_login_latency_and_throughput() -> Result<()> {
+    let _guard = exclusive().await;
+    let network = Network::local_validators().await?;
+    let issuer = std::sync::Arc::new(TestIssuer::new());
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (users, concurrency, seconds) = (
+        env("TORUS_LOGIN_USERS", 64),
+        env("TORUS_LOGIN_CONCURRENCY", 16),
+        env("TORUS_LOGIN_SECS", 30),
+    );
+    with_logs(&network, || async {
+        let nodes = nodes(&network);
+        register_verifier(nodes[0], &issuer).await?;
+        wait_for_keys(nodes[0]).await?;
+        let client = std::sync::Arc::new(torus_client::TorusClient::new(
+            nodes.iter().map(|n| endpoint(n)).collect(),
+        ));
+
+        // First logins, a few at a time: how many blocks until the key is assigned.
+        let mut first_blocks = Vec::new();
+        let mut first_times = Vec::new();
+        for chunk in (0..users).collect::<Vec<_>>().chunks(8) {
+            let before = nodes[0].best_number().await?;
+            let started = std::time::Instant::now();
+            let logins = chunk.iter().map(|u| {
+                let (client, issuer) = (client.clone(), issuer.clone());
+                async move {
+                    let user = format!("user-{u}");
+                    client
+                        .retrieve_key(VERIFIER, &user, &issuer.token(&user, u % 2 == 0))
+                        .await
+                        .map(|_| started.elapsed())
+                }
+            });
+            for elapsed in futures::future::try_join_all(logins).await? {
+                first_times.push(elapsed);
+            }
+            first_blocks.push(nodes[0].best_number().await? - before);
+        }
+
+        // Returning users.
+        let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+        let started = std::time::Instant::now();
+        let tasks = (0..concurrency).map(|task| {
+            let (client, issuer) = (client.clone(), issuer.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut i = task;
+                while std::time::Instant::now() < deadline {
+                    let user = format!("user-{}", i % users);
+                    let token = issuer.token(&user, i % 2 == 0);
+                    let start = std::time::Instant::now();
+                    client.retrieve_key(VERIFIER, &user, &token).await?;
+                    latencies.push(start.elapsed());
+                    i += concurrency;
+                }
+                anyhow::Ok(latencies)
+            })
+        });
+        let mut latencies = Vec::new();
+        for task in futures::future::join_all(tasks).await {
+            latencies.extend(task??);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        latencies.sort();
+        first_times.sort();
+        let pct = |v: &[Duration], p: f64| {
+            v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        println!(
+            "first logins: {users} users in chunks of 8, blocks per chunk {first_blocks:?}, \
+             latency p50 {:.0} ms, max {:.0} ms",
+            pct(&first_times, 0.5),
+            pct(&first_times, 1.0)
+        );
+        println!(
+            "returning logins: {} in {elapsed:.1} s = {:.1} logins/s with {concurrency} tasks; \
+             latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+            latencies.len(),
+            latencies.len() as f64 / elapsed,
+            pct(&latencies, 0.5),
+            pct(&latencies, 0.95),
+            pct(&latencies, 0.99)
+        );
+        Ok(())
+    })
+    .await
+}
