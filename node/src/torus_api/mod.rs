@@ -31,7 +31,9 @@ use jsonrpsee::{
     RpcModule,
 };
 use k256::{
-    elliptic_curve::ops::MulByGenerator, AffinePoint, ProjectivePoint, PublicKey as K256PublicKey,
+    ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey},
+    elliptic_curve::ops::MulByGenerator,
+    AffinePoint, ProjectivePoint, PublicKey as K256PublicKey,
 };
 use polkadot_sdk::{
     sc_client_api::BlockchainEvents,
@@ -42,7 +44,7 @@ use polkadot_sdk::{
     },
     sp_api::ProvideRuntimeApi,
     sp_blockchain::HeaderBackend,
-    sp_core::{ecdsa, ByteArray, Pair as _},
+    sp_core::{ByteArray, Pair as _},
     sp_keystore::Keystore,
     sp_runtime::{transaction_validity::InvalidTransaction, OpaqueExtrinsic},
 };
@@ -203,6 +205,8 @@ struct Member {
     committee: Vec<DkgId>,
     index: u16,
     pair: app::Pair,
+    /// The same DKG key for `k256`'s ECDSA (zeroized on drop), for the hot signing path.
+    signer: SigningKey,
 }
 
 struct Guards {
@@ -421,10 +425,13 @@ where
                     .map(|pair| (i as u16 + 1, pair))
             })
             .ok_or(ApiError::NoShare("not a member of the current committee"))?;
+        let signer = SigningKey::from_bytes(&pair.clone().into_inner().seed().into())
+            .map_err(|e| internal("loading the DKG key", e))?;
         let member = Member {
             committee,
             index,
             pair,
+            signer,
         };
         self.view(at).member = Some(member.clone());
         Ok(member)
@@ -565,7 +572,7 @@ where
         .encode();
         let (node_x, node_y) = point_to_hex(&decompress(member.pair.public().as_slice())?);
         Ok(NodeSignature {
-            signature: hex::encode(sign_eth(&member.pair, data.as_bytes())),
+            signature: hex::encode(sign_eth(&member.signer, data.as_bytes())?),
             data,
             nodepubx: node_x,
             nodepuby: node_y,
@@ -688,7 +695,7 @@ where
         };
         let session_json =
             serde_json::to_vec(&session).map_err(|e| internal("encoding a session token", e))?;
-        let session_sig = sign_eth(&member.pair, STANDARD.encode(&session_json).as_bytes());
+        let session_sig = sign_eth(&member.signer, STANDARD.encode(&session_json).as_bytes())?;
         let (token_ct, token_metadata) = encrypt(&session_json)?;
         let (sig_ct, sig_metadata) = encrypt(&session_sig)?;
 
@@ -756,7 +763,7 @@ where
             .ok_or(ApiError::NoShare("no share of the key"))?;
         Ok((
             stored.shares.index,
-            Zeroizing::new(torus_crypto::encoding::scalar_to_bytes(share).into()),
+            Zeroizing::new(torus_crypto::encoding::scalar_to_bytes(share)),
         ))
     }
 
@@ -885,49 +892,67 @@ fn time_offset(params: &Params<'static>) -> String {
         .to_string()
 }
 
-/// `r ‖ s ‖ v` (`v` 27 or 28) by `pair` over keccak-256 of `message`, as Ethereum signs.
-fn sign_eth(pair: &app::Pair, message: &[u8]) -> [u8; 65] {
-    let mut signature = pair
-        .clone()
-        .into_inner()
-        .sign_prehashed(&keccak256(message))
-        .0;
-    signature[64] += 27;
-    signature
+/// `r ‖ s ‖ v` (`v` 27 or 28) by `key` over keccak-256 of `message`, as Ethereum signs.
+fn sign_eth(key: &SigningKey, message: &[u8]) -> Result<[u8; 65], ApiError> {
+    let (signature, recovery) = key
+        .sign_prehash_recoverable(&keccak256(message))
+        .map_err(|e| internal("signing", e))?;
+    let mut out = [0u8; 65];
+    out[..64].copy_from_slice(&signature.to_bytes());
+    out[64] = 27 + recovery.to_byte();
+    Ok(out)
 }
 
 /// The compressed key that made the `r ‖ s ‖ v` hex signature over keccak-256 of `message`.
-fn recover_eth(signature_hex: &str, message: &[u8]) -> Option<ecdsa::Public> {
+fn recover_eth(signature_hex: &str, message: &[u8]) -> Option<[u8; 33]> {
     let mut bytes = [0u8; 65];
     hex::decode_to_slice(
         signature_hex.strip_prefix("0x").unwrap_or(signature_hex),
         &mut bytes,
     )
     .ok()?;
-    bytes[64] = match bytes[64] {
-        27 | 28 => bytes[64] - 27,
-        0 | 1 => bytes[64],
+    let recovery = match bytes[64] {
+        v @ (27 | 28) => v - 27,
+        v @ (0 | 1) => v,
         _ => return None,
     };
-    ecdsa::Signature::from_raw(bytes).recover_prehashed(&keccak256(message))
+    let signature = Signature::from_slice(&bytes[..64]).ok()?;
+    let key = VerifyingKey::recover_from_prehash(
+        &keccak256(message),
+        &signature,
+        RecoveryId::from_byte(recovery)?,
+    )
+    .ok()?;
+    key.to_encoded_point(true).as_bytes().try_into().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use polkadot_sdk::sp_core::ecdsa;
 
     #[test]
     fn an_eth_signature_recovers_its_signer_and_nothing_else() {
         let pair = app::Pair::from_seed(&[7; 32]);
-        let signature = sign_eth(&pair, b"hello");
+        let key = SigningKey::from_bytes(&[7; 32].into()).expect("a scalar");
+        let signature = sign_eth(&key, b"hello").expect("signs");
         assert!(matches!(signature[64], 27 | 28));
         let text = hex::encode(signature);
         assert_eq!(
-            recover_eth(&text, b"hello").map(|p| p.0),
-            Some(pair.public().as_slice().try_into().expect("33 bytes"))
+            recover_eth(&text, b"hello").map(|p| p.to_vec()),
+            Some(pair.public().as_slice().to_vec())
+        );
+        // Substrate's ECDSA recovers the same key from the same signature (0/1 recovery byte).
+        let mut substrate = signature;
+        substrate[64] -= 27;
+        assert_eq!(
+            ecdsa::Signature::from_raw(substrate)
+                .recover_prehashed(&keccak256(b"hello"))
+                .map(|p| p.0.to_vec()),
+            Some(pair.public().as_slice().to_vec())
         );
         assert_ne!(
-            recover_eth(&text, b"hellO").map(|p| p.0.to_vec()),
+            recover_eth(&text, b"hellO").map(|p| p.to_vec()),
             Some(pair.public().as_slice().to_vec())
         );
         assert_eq!(recover_eth("zz", b"hello"), None);
