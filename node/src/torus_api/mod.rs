@@ -226,13 +226,14 @@ struct BlockView {
     verifiers: HashMap<String, Option<VerifierConfig>>,
 }
 
-/// Facts that never change once finalized: assignments, and the batch of each key; and this
-/// node's decrypted share batches (zeroized when dropped).
+/// Facts that never change once finalized: assignments, and the batch of each key; this node's
+/// decrypted share batches (zeroized when dropped); public nonce points.
 #[derive(Default)]
 struct Finalized {
     assignments: HashMap<(String, String), AssignedKey>,
     batches: HashMap<u64, u64>,
     shares: HashMap<u64, Arc<StoredShares>>,
+    pub_nonces: HashMap<[u8; 32], PubNonce>,
 }
 
 /// The API's state: the node's client, pool, keys and share store, the replay guards and the
@@ -526,7 +527,7 @@ where
                 pub_key_x: x,
                 pub_key_y: y,
                 address: eth_address(&point),
-                nonce_data: Some(nonce_data(&key.nonce, false)?),
+                nonce_data: Some(self.nonce_data(&key.nonce, false)?),
             }],
             is_new_key: Some(false),
             node_index: Some(member.index.to_string()),
@@ -625,6 +626,10 @@ where
                 continue;
             }
             signers.push(member);
+            if signers.len() == required {
+                // Enough: the rest need not be checked.
+                break;
+            }
         }
         match session_key {
             Some(key) if signers.len() >= required => Ok(key),
@@ -708,7 +713,7 @@ where
                 node_index: share_index.to_string(),
                 share: STANDARD.encode(share_ct.as_bytes()),
                 share_metadata,
-                nonce_data: nonce_data(&key.nonce, true)?,
+                nonce_data: self.nonce_data(&key.nonce, true)?,
             }],
             session_tokens: vec![token_ct],
             session_token_metadata: vec![token_metadata],
@@ -747,6 +752,36 @@ where
                 })?;
         }
         Ok(())
+    }
+
+    /// The `nonce_data` of a key with nonce `nonce` (the scalar only if `with_scalar`); the
+    /// public nonce point is computed once per nonce.
+    fn nonce_data(&self, nonce: &[u8; 32], with_scalar: bool) -> Result<NonceData, ApiError> {
+        let cached = self
+            .finalized
+            .lock()
+            .expect("cache lock")
+            .pub_nonces
+            .get(nonce)
+            .cloned();
+        let pub_nonce = match cached {
+            Some(point) => point,
+            None => {
+                let point = pub_nonce(nonce)?;
+                let mut cache = self.finalized.lock().expect("cache lock");
+                if cache.pub_nonces.len() >= CACHE_CAPACITY {
+                    cache.pub_nonces.clear();
+                }
+                cache.pub_nonces.insert(*nonce, point.clone());
+                point
+            }
+        };
+        Ok(NonceData {
+            type_of_user: "v2",
+            nonce: with_scalar.then(|| hex32(nonce)),
+            pub_nonce,
+            upgraded: false,
+        })
     }
 
     /// This node's share of `key` and its x coordinate.
@@ -865,16 +900,12 @@ fn decompress(bytes: &[u8]) -> Result<AffinePoint, ApiError> {
         .map_err(|e| internal("decoding a public key", e))
 }
 
-fn nonce_data(nonce: &[u8; 32], with_scalar: bool) -> Result<NonceData, ApiError> {
+/// `nonce·G` as the client protocol sends it.
+fn pub_nonce(nonce: &[u8; 32]) -> Result<PubNonce, ApiError> {
     let scalar = torus_crypto::encoding::nonzero_scalar_from_bytes(nonce)
         .map_err(|e| internal("decoding a nonce", e))?;
     let (x, y) = point_to_hex(&ProjectivePoint::mul_by_generator(&scalar).to_affine());
-    Ok(NonceData {
-        type_of_user: "v2",
-        nonce: with_scalar.then(|| hex32(nonce)),
-        pub_nonce: PubNonce { x, y },
-        upgraded: false,
-    })
+    Ok(PubNonce { x, y })
 }
 
 /// The node's clock minus the client's `client_time`, in seconds, as a decimal string.
@@ -977,11 +1008,17 @@ mod tests {
     fn the_public_nonce_is_the_nonce_times_g() {
         let mut nonce = [0u8; 32];
         nonce[31] = 1;
-        let data = nonce_data(&nonce, true).expect("a valid nonce");
         let (gx, gy) = point_to_hex(&AffinePoint::GENERATOR);
-        assert_eq!(data.pub_nonce, PubNonce { x: gx, y: gy });
-        assert_eq!(data.nonce, Some(hex32(&nonce)));
-        assert_eq!(nonce_data(&nonce, false).expect("valid").nonce, None);
-        assert!(nonce_data(&[0; 32], true).is_err(), "zero is not a nonce");
+        assert_eq!(
+            pub_nonce(&nonce).expect("valid"),
+            PubNonce {
+                x: gx.clone(),
+                y: gy
+            }
+        );
+        nonce[31] = 2;
+        assert_ne!(pub_nonce(&nonce).expect("valid").x, gx);
+        assert!(pub_nonce(&[0; 32]).is_err(), "zero is not a nonce");
+        assert!(pub_nonce(&[0xff; 32]).is_err(), "not below the group order");
     }
 }
