@@ -93,6 +93,11 @@ impl Signer {
             .map_err(|_| ChainError::InvalidSuri)
     }
 
+    /// The signer of an sr25519 key pair (e.g. a dev account's `Sr25519Keyring::pair()`).
+    pub fn from_pair(pair: sr25519::Pair) -> Self {
+        Self { pair }
+    }
+
     /// The signer's account.
     pub fn account_id(&self) -> AccountId {
         self.pair.public().into()

@@ -201,7 +201,7 @@ fn convert_key(
             };
             match alg {
                 None => {}
-                Some(a) if a == alg_name(curve_alg) => {}
+                Some(a) if a == curve_alg.name() => {}
                 Some(other) => {
                     return skip(&format!("alg {other} does not fit the key's curve"));
                 }
@@ -239,20 +239,6 @@ fn strip_zeros(mut bytes: Vec<u8>) -> Vec<u8> {
     bytes
 }
 
-/// The JWS name of an algorithm (`RS256`, …, `ES256K`).
-pub fn alg_name(alg: JwkAlg) -> &'static str {
-    match alg {
-        JwkAlg::RS256 => "RS256",
-        JwkAlg::RS384 => "RS384",
-        JwkAlg::RS512 => "RS512",
-        JwkAlg::PS256 => "PS256",
-        JwkAlg::PS384 => "PS384",
-        JwkAlg::PS512 => "PS512",
-        JwkAlg::ES256 => "ES256",
-        JwkAlg::ES256K => "ES256K",
-    }
-}
-
 /// A chain [`Jwk`] as standard JWK JSON (`kty`, `kid`, `alg`, `use`, and `n`/`e` or
 /// `crv`/`x`/`y`).
 pub fn jwk_to_json(jwk: &Jwk) -> Value {
@@ -261,7 +247,7 @@ pub fn jwk_to_json(jwk: &Jwk) -> Value {
         JwkParams::Rsa { n, e } => json!({
             "kty": "RSA",
             "kid": kid,
-            "alg": alg_name(jwk.alg),
+            "alg": jwk.alg.name(),
             "use": "sig",
             "n": base64url(n),
             "e": base64url(e),
@@ -269,7 +255,7 @@ pub fn jwk_to_json(jwk: &Jwk) -> Value {
         JwkParams::Ec { curve, x, y } => json!({
             "kty": "EC",
             "kid": kid,
-            "alg": alg_name(jwk.alg),
+            "alg": jwk.alg.name(),
             "use": "sig",
             "crv": match curve {
                 EcCurve::P256 => "P-256",

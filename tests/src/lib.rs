@@ -25,14 +25,13 @@ use jsonrpsee::{
 };
 use polkadot_sdk::{
     frame_support::storage::storage_prefix,
-    frame_system, pallet_transaction_payment,
+    frame_system,
     sp_core::{Bytes, H256},
     sp_keyring::Sr25519Keyring,
-    sp_runtime::{generic::Era, MultiAddress, MultiSignature},
 };
 use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
-use torus_runtime::{RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic};
+use torus_runtime::{RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
 
 /// Multi-node tests share two cores: they run one network at a time.
 static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::const_new(());
@@ -289,7 +288,8 @@ impl Drop for Node {
     }
 }
 
-/// A signed extrinsic of the Torus runtime, immortal, tipless.
+/// A signed extrinsic of the Torus runtime, immortal, tipless (built by `torus-client`, as the
+/// `torus` CLI builds its own).
 pub fn sign(
     signer: Sr25519Keyring,
     call: RuntimeCall,
@@ -298,35 +298,13 @@ pub fn sign(
     spec_version: u32,
     tx_version: u32,
 ) -> UncheckedExtrinsic {
-    let extension: TxExtension = (
-        frame_system::CheckNonZeroSender::new(),
-        frame_system::CheckSpecVersion::new(),
-        frame_system::CheckTxVersion::new(),
-        frame_system::CheckGenesis::new(),
-        frame_system::CheckEra::from(Era::Immortal),
-        frame_system::CheckNonce::from(nonce),
-        frame_system::CheckWeight::new(),
-        pallet_transaction_payment::ChargeTransactionPayment::from(0),
-        frame_system::WeightReclaim::new(),
-    );
-    let implicit = (
-        (),
+    torus_client::chain::sign_extrinsic(
+        &torus_client::chain::Signer::from_pair(signer.pair()),
+        call,
+        nonce,
+        genesis,
         spec_version,
         tx_version,
-        genesis,
-        genesis,
-        (),
-        (),
-        (),
-        (),
-    );
-    let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-    let signature = payload.using_encoded(|bytes| signer.sign(bytes));
-    UncheckedExtrinsic::new_signed(
-        call,
-        MultiAddress::Id(signer.to_account_id()),
-        MultiSignature::Sr25519(signature),
-        extension,
     )
 }
 

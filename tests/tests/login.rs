@@ -274,7 +274,7 @@ async fn logins(network: &Network, issuer: &TestIssuer) -> Result<Scalar> {
     );
     let nonce = Option::<Scalar>::from(Scalar::from_repr(assigned.nonce.into()))
         .context("the nonce is a scalar")?;
-    ensure!(*first.private_key() == first.oauth_private_key() + &nonce);
+    ensure!(*first.private_key() == first.oauth_private_key() + nonce);
 
     // A second login with a new (ES256) token gets the same key.
     let second = client

@@ -60,6 +60,22 @@ pub enum JwkAlg {
     ES256K,
 }
 
+impl JwkAlg {
+    /// The JWS name (`alg` header and JWK member): `RS256`, …, `ES256K`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::RS384 => "RS384",
+            Self::RS512 => "RS512",
+            Self::PS256 => "PS256",
+            Self::PS384 => "PS384",
+            Self::PS512 => "PS512",
+            Self::ES256 => "ES256",
+            Self::ES256K => "ES256K",
+        }
+    }
+}
+
 /// The curve (`crv`) of an elliptic-curve JWK.
 #[derive(
     Clone,
@@ -483,5 +499,21 @@ mod tests {
             lowercase: false,
         };
         assert!(keep_case.is_normalized(b"AbC123"));
+    }
+
+    #[test]
+    fn every_algorithm_has_its_jws_name() {
+        for (alg, name) in [
+            (JwkAlg::RS256, "RS256"),
+            (JwkAlg::RS384, "RS384"),
+            (JwkAlg::RS512, "RS512"),
+            (JwkAlg::PS256, "PS256"),
+            (JwkAlg::PS384, "PS384"),
+            (JwkAlg::PS512, "PS512"),
+            (JwkAlg::ES256, "ES256"),
+            (JwkAlg::ES256K, "ES256K"),
+        ] {
+            assert_eq!(alg.name(), name);
+        }
     }
 }
