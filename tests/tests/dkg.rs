@@ -364,10 +364,21 @@ async fn a_validator_killed_mid_batch_keeps_its_shares_and_the_buffer_keeps_fill
     let result: Result<()> = async {
         let batch = u64::from(DKG_BATCH_SIZE);
         wait_buffer(network.node("alice"), batch, Duration::from_secs(300)).await?;
-        let before = network
-            .node("bob")
-            .call("torus_publicShare", rpc_params![0u64])
-            .await?;
+        // The batch is on chain; Bob stores his shares when his keyholder settles it.
+        let asked = Instant::now();
+        let before = loop {
+            match network
+                .node("bob")
+                .call("torus_publicShare", rpc_params![0u64])
+                .await
+            {
+                Ok(share) => break share,
+                Err(e) if asked.elapsed() > Duration::from_secs(60) => {
+                    return Err(e.context("bob did not store his share of key 0"));
+                }
+                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+            }
+        };
 
         // SIGKILL while later batches run, then start again on the same base path.
         network.node_mut("bob").kill();
