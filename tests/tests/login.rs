@@ -276,6 +276,16 @@ async fn logins(network: &Network, issuer: &TestIssuer) -> Result<Scalar> {
         .context("the nonce is a scalar")?;
     ensure!(*first.private_key() == first.oauth_private_key() + nonce);
 
+    // A commitment for a user with a key names the key.
+    let signatures = commit(&nodes, &issuer.token("alice", true), "alice").await?;
+    let alice_x = hex::encode(&assigned.public_key.0[1..]);
+    ensure!(
+        signatures
+            .iter()
+            .all(|s| s["pub_key_x"] == alice_x.as_str()),
+        "{signatures:?}"
+    );
+
     // A second login with a new (ES256) token gets the same key.
     let second = client
         .retrieve_key(VERIFIER, "alice", &issuer.token("alice", false))

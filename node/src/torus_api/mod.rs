@@ -548,9 +548,9 @@ where
         let best = self.best();
         self.admit(best, &p.verifieridentifier)?;
         let member = self.member(best)?;
-        let existing = match params.parse::<LookupParams>() {
-            Ok(user) => self.lookup(best, &p.verifieridentifier, &user.verifier_id)?,
-            Err(_) => None,
+        let existing = match &p.verifier_id {
+            Some(id) => self.lookup(best, &p.verifieridentifier, id)?,
+            None => None,
         };
         let now = Instant::now();
         self.guards

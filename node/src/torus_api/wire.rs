@@ -35,6 +35,9 @@ pub struct CommitmentParams {
     pub temppuby: String,
     /// The verifier's name.
     pub verifieridentifier: String,
+    /// The user's id (optional): if the user has a key, the reply names it (`pub_key_x`).
+    #[serde(default)]
+    pub verifier_id: Option<String>,
 }
 
 /// `GetShareOrKeyAssign` parameters.
