@@ -22,11 +22,13 @@ use polkadot_sdk::{
     substrate_frame_rpc_system::{System, SystemApiServer},
 };
 use serde::Serialize;
-use torus_primitives::{dkg::app, DkgApi, KeyId, KeysApi, VerifiersApi};
+use torus_primitives::{DkgApi, KeyId, KeysApi, VerifiersApi};
 use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash, Nonce};
-use zeroize::Zeroizing;
 
-use crate::{keyholder::store::ShareStore, torus_api::TorusApi};
+use crate::{
+    keyholder::store::{keystore_secret, ShareStore},
+    torus_api::TorusApi,
+};
 
 /// What the RPC handlers need from the node.
 pub struct FullDeps<C, P> {
@@ -137,13 +139,7 @@ where
             .ok_or_else(|| error(UNKNOWN_KEY, format!("no generated key has id {key_id}")))?;
         let stored = self
             .store
-            .load(record.batch, |key| {
-                self.keystore
-                    .key_pair::<app::Pair>(key)
-                    .ok()
-                    .flatten()
-                    .map(|pair| Zeroizing::new(pair.into_inner().seed()))
-            })
+            .load(record.batch, |key| keystore_secret(&self.keystore, key))
             .map_err(|e| error(STORE_ERROR, e.to_string()))?
             .ok_or_else(|| {
                 error(
@@ -151,15 +147,12 @@ where
                     format!("this node holds no share of key {key_id}"),
                 )
             })?;
-        let share = key_id
-            .checked_sub(stored.first_key)
-            .and_then(|i| stored.shares.values.get(usize::try_from(i).ok()?))
-            .ok_or_else(|| {
-                error(
-                    NO_SHARE,
-                    format!("this node holds no share of key {key_id}"),
-                )
-            })?;
+        let share = stored.share(key_id).ok_or_else(|| {
+            error(
+                NO_SHARE,
+                format!("this node holds no share of key {key_id}"),
+            )
+        })?;
         let point = (ProjectivePoint::GENERATOR * share).to_affine();
         Ok(PublicShare {
             member_index: stored.shares.index,

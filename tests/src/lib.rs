@@ -204,8 +204,8 @@ impl Node {
         let tx_version = version["transactionVersion"]
             .as_u64()
             .ok_or_else(|| anyhow!("no transactionVersion"))?;
-        Ok(sign(
-            signer,
+        Ok(torus_client::chain::sign_extrinsic(
+            &torus_client::chain::Signer::from_pair(signer.pair()),
             call,
             nonce,
             genesis,
@@ -286,26 +286,6 @@ impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// A signed extrinsic of the Torus runtime, immortal, tipless (built by `torus-client`, as the
-/// `torus` CLI builds its own).
-pub fn sign(
-    signer: Sr25519Keyring,
-    call: RuntimeCall,
-    nonce: u32,
-    genesis: H256,
-    spec_version: u32,
-    tx_version: u32,
-) -> UncheckedExtrinsic {
-    torus_client::chain::sign_extrinsic(
-        &torus_client::chain::Signer::from_pair(signer.pair()),
-        call,
-        nonce,
-        genesis,
-        spec_version,
-        tx_version,
-    )
 }
 
 fn header_number(header: &Value) -> Result<u32> {

@@ -20,10 +20,14 @@ use chacha20poly1305::{
     ChaCha20Poly1305, Key, Nonce,
 };
 use codec::{Decode, Encode};
+use polkadot_sdk::sc_keystore::LocalKeystore;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use torus_crypto::dkg::KeyShares;
-use torus_primitives::{dkg::DkgId, BatchId, KeyId};
+use torus_crypto::{dkg::KeyShares, Scalar};
+use torus_primitives::{
+    dkg::{app, DkgId},
+    BatchId, KeyId,
+};
 use zeroize::Zeroizing;
 
 const MAGIC: &[u8; 12] = b"torus-shares";
@@ -65,6 +69,20 @@ pub struct StoredShares {
     pub first_key: KeyId,
     /// This member's shares, in key order.
     pub shares: KeyShares,
+}
+
+impl StoredShares {
+    /// This member's share of key `key_id`, if the key is in the batch.
+    pub fn share(&self, key_id: KeyId) -> Option<&Scalar> {
+        let offset = usize::try_from(key_id.checked_sub(self.first_key)?).ok()?;
+        self.shares.values.get(offset)
+    }
+}
+
+/// The secret of a DKG key held by `keystore`: what [`ShareStore::load`] needs to decrypt.
+pub fn keystore_secret(keystore: &LocalKeystore, key: &DkgId) -> Option<Zeroizing<[u8; 32]>> {
+    let pair = keystore.key_pair::<app::Pair>(key).ok().flatten()?;
+    Some(Zeroizing::new(pair.into_inner().seed()))
 }
 
 /// A directory of encrypted share files.
@@ -289,6 +307,18 @@ mod tests {
                 let _ = std::fs::remove_dir_all(&self.0);
             }
         }
+    }
+
+    #[test]
+    fn a_batch_gives_the_share_of_each_of_its_keys_and_no_other() {
+        let stored = StoredShares {
+            first_key: 10,
+            shares: shares(),
+        };
+        assert_eq!(stored.share(10), Some(&Scalar::from(1u64)));
+        assert_eq!(stored.share(14), Some(&Scalar::from(5u64)));
+        assert_eq!(stored.share(9), None);
+        assert_eq!(stored.share(15), None);
     }
 
     #[test]

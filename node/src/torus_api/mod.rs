@@ -60,7 +60,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     id_token::{self, IdTokenError},
-    keyholder::store::{ShareStore, StoredShares},
+    keyholder::store::{keystore_secret, ShareStore, StoredShares},
 };
 use guards::{ExpiringSet, InsertError, RateLimiter, COMMITMENT_TTL};
 use wire::*;
@@ -207,6 +207,8 @@ struct Member {
     pair: app::Pair,
     /// The same DKG key for `k256`'s ECDSA (zeroized on drop), for the hot signing path.
     signer: SigningKey,
+    /// The DKG public key's padded hex X and Y, as replies carry it.
+    public_xy: (String, String),
 }
 
 struct Guards {
@@ -428,11 +430,13 @@ where
             .ok_or(ApiError::NoShare("not a member of the current committee"))?;
         let signer = SigningKey::from_bytes(&pair.clone().into_inner().seed().into())
             .map_err(|e| internal("loading the DKG key", e))?;
+        let public_xy = point_to_hex(signer.verifying_key().as_affine());
         let member = Member {
             committee,
             index,
             pair,
             signer,
+            public_xy,
         };
         self.view(at).member = Some(member.clone());
         Ok(member)
@@ -571,7 +575,7 @@ where
             signed_at: now_secs(),
         }
         .encode();
-        let (node_x, node_y) = point_to_hex(&decompress(member.pair.public().as_slice())?);
+        let (node_x, node_y) = member.public_xy.clone();
         Ok(NodeSignature {
             signature: hex::encode(sign_eth(&member.signer, data.as_bytes())?),
             data,
@@ -706,7 +710,7 @@ where
 
         let point = decompress(&key.public_key.0)?;
         let (x, y) = point_to_hex(&point);
-        let (node_x, node_y) = point_to_hex(&decompress(member.pair.public().as_slice())?);
+        let (node_x, node_y) = member.public_xy.clone();
         Ok(ShareResult {
             keys: vec![ShareKey {
                 public_key: PublicKeyXY { x, y },
@@ -791,10 +795,8 @@ where
         key: &AssignedKey,
     ) -> Result<(u16, Zeroizing<[u8; 32]>), ApiError> {
         let stored = self.shares_of_batch(at, key.key_id)?;
-        let share = key
-            .key_id
-            .checked_sub(stored.first_key)
-            .and_then(|i| stored.shares.values.get(usize::try_from(i).ok()?))
+        let share = stored
+            .share(key.key_id)
             .ok_or(ApiError::NoShare("no share of the key"))?;
         Ok((
             stored.shares.index,
@@ -842,13 +844,7 @@ where
         }
         let stored = self
             .store
-            .load(batch, |dkg_key| {
-                self.keystore
-                    .key_pair::<app::Pair>(dkg_key)
-                    .ok()
-                    .flatten()
-                    .map(|pair| Zeroizing::new(pair.into_inner().seed()))
-            })
+            .load(batch, |dkg_key| keystore_secret(&self.keystore, dkg_key))
             .map_err(|e| internal("reading the share store", e))?
             .ok_or(ApiError::NoShare("no share of the key's batch"))?;
         let stored = Arc::new(stored);
