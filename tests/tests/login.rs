@@ -181,12 +181,17 @@ async fn register_verifier(node: &Node, issuer: &TestIssuer) -> Result<()> {
     Ok(())
 }
 
-async fn wait_for_keys(node: &Node) -> Result<()> {
-    wait_for(Duration::from_secs(300), || async {
-        Ok(node.runtime_api::<u64>("KeysApi_buffer_size", &[]).await? > 0)
-    })
-    .await
-    .context("the DKG produced no key")
+/// Waits until every node's best block has a key in the buffer (a node assigns only from its
+/// own view of the chain).
+async fn wait_for_keys(nodes: &[&Node]) -> Result<()> {
+    for node in nodes {
+        wait_for(Duration::from_secs(300), || async {
+            Ok(node.runtime_api::<u64>("KeysApi_buffer_size", &[]).await? > 0)
+        })
+        .await
+        .with_context(|| format!("{} sees no generated key", node.name))?;
+    }
+    Ok(())
 }
 
 /// torus.js (`tests/js/retrieve.mjs`): its lookup and login, as JSON.
@@ -253,7 +258,7 @@ fn nodes(network: &Network) -> Vec<&Node> {
 async fn logins(network: &Network, issuer: &TestIssuer) -> Result<Scalar> {
     let nodes = nodes(network);
     register_verifier(nodes[0], issuer).await?;
-    wait_for_keys(nodes[0]).await?;
+    wait_for_keys(&nodes).await?;
     let endpoints: Vec<String> = nodes.iter().map(|n| endpoint(n)).collect();
     let client = torus_client::TorusClient::new(endpoints);
 
@@ -549,7 +554,7 @@ async fn measure_login_latency_and_throughput() -> Result<()> {
     with_logs(&network, || async {
         let nodes = nodes(&network);
         register_verifier(nodes[0], &issuer).await?;
-        wait_for_keys(nodes[0]).await?;
+        wait_for_keys(&nodes).await?;
         let client = std::sync::Arc::new(torus_client::TorusClient::new(
             nodes.iter().map(|n| endpoint(n)).collect(),
         ));
