@@ -77,6 +77,17 @@ pub struct Cli {
     /// rate.
     #[arg(long, value_name = "REQUESTS", default_value_t = 2000)]
     pub torus_api_verifier_burst: u32,
+
+    /// Torus JSON-RPC API (validators): requests per second allowed per caller IP address
+    /// (IPv6: per /64), per node (0: unlimited). Behind a proxy, see
+    /// `--rpc-rate-limit-trust-proxy-headers`; `--rpc-rate-limit-whitelisted-ips` are exempt.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 20)]
+    pub torus_api_ip_rate: u32,
+
+    /// Torus JSON-RPC API (validators): the burst of requests allowed per caller IP address
+    /// above its rate.
+    #[arg(long, value_name = "REQUESTS", default_value_t = 100)]
+    pub torus_api_ip_burst: u32,
 }
 
 /// The chain specs built into the binary, by the `--chain` name that selects them.

@@ -147,6 +147,8 @@ pub fn run() -> sc_cli::Result<()> {
             let api = crate::torus_api::ApiSettings {
                 verifier_rate: cli.torus_api_verifier_rate,
                 verifier_burst: cli.torus_api_verifier_burst,
+                ip_rate: cli.torus_api_ip_rate,
+                ip_burst: cli.torus_api_ip_burst,
             };
             runner.run_node_until_exit(|config| async move {
                 if misbehavior.is_some()

@@ -1,6 +1,6 @@
-//! The Torus node as a library: the node service, the chain specs, the command line, the RPC,
-//! the keyholder worker (the validator's part in the DKG that fills the key buffer) and the
-//! id-token verification ([`id_token`]) that the RPC applies to logins.
+//! The Torus node as a library: the node service, the chain specs, the command line, the RPC
+//! and its server, the keyholder worker (the validator's part in the DKG that fills the key
+//! buffer) and the id-token verification ([`id_token`]) that the RPC applies to logins.
 //!
 //! The `torus-node` binary is a thin wrapper around [`run`].
 
@@ -13,6 +13,8 @@ mod command;
 pub mod id_token;
 mod keyholder;
 mod rpc;
+#[allow(clippy::result_large_err)]
+mod rpc_server;
 #[allow(clippy::result_large_err)]
 mod service;
 pub mod torus_api;

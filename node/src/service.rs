@@ -1,5 +1,5 @@
 //! Assembles the node: client, database, transaction pool, network, Aura authoring, GRANDPA
-//! finality, off-chain workers and RPC.
+//! finality, off-chain workers and RPC (served by [`crate::rpc_server`]).
 
 use std::{sync::Arc, time::Duration};
 
@@ -7,16 +7,21 @@ use futures::FutureExt;
 use polkadot_sdk::{
     sc_basic_authorship,
     sc_client_api::{Backend, BlockBackend},
+    sc_client_api::{HeaderBackend, UsageProvider},
     sc_consensus,
     sc_consensus_aura::{self, ImportQueueParams, SlotProportion, StartAuraParams},
     sc_consensus_grandpa::{self, SharedVoterState},
-    sc_executor, sc_network, sc_offchain,
-    sc_service::{self, error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig},
+    sc_executor, sc_informant, sc_network, sc_offchain, sc_rpc, sc_rpc_spec_v2,
+    sc_service::{
+        self, config::PrometheusConfig, error::Error as ServiceError, Configuration, TaskManager,
+        WarpSyncConfig,
+    },
+    sc_sysinfo,
     sc_telemetry::{Telemetry, TelemetryWorker},
     sc_transaction_pool,
     sc_transaction_pool_api::OffchainTransactionPoolFactory,
     sp_consensus_aura::{self, sr25519::AuthorityPair as AuraPair},
-    sp_io, sp_runtime, sp_timestamp,
+    sp_io, sp_runtime, sp_session, sp_timestamp, substrate_prometheus_endpoint,
 };
 use torus_runtime::{apis::RuntimeApi, opaque::Block};
 
@@ -29,10 +34,14 @@ pub type FullClient = sc_service::TFullClient<
     sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>,
 >;
 type FullBackend = sc_service::TFullBackend<Block>;
+type Pool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type GrandpaBlockImport =
     sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
 type GrandpaLinkHalf = sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>;
+
+/// The most `transaction_v1_broadcast` operations one RPC connection may run at once.
+const MAX_BROADCASTS_PER_CONNECTION: usize = 16;
 
 /// Blocks between two GRANDPA justifications kept for light clients and warp sync.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
@@ -43,7 +52,7 @@ pub type Service = sc_service::PartialComponents<
     FullBackend,
     FullSelectChain,
     sc_consensus::DefaultImportQueue<Block>,
-    sc_transaction_pool::TransactionPoolHandle<Block, FullClient>,
+    Pool,
     (GrandpaBlockImport, GrandpaLinkHalf, Option<Telemetry>),
 >;
 
@@ -277,7 +286,7 @@ pub fn new_full<
         })
     };
 
-    sc_service::spawn_tasks(sc_service::SpawnTasksParams {
+    spawn_tasks(sc_service::SpawnTasksParams {
         network: network.clone(),
         client: client.clone(),
         keystore: keystore_container.keystore(),
@@ -396,4 +405,227 @@ pub fn new_full<
     }
 
     Ok(task_manager)
+}
+
+/// Starts what every node runs besides consensus — session keys of `--dev`, telemetry, the
+/// transaction pool's notifications, Prometheus metrics, the informant and the RPC server — as
+/// `sc_service::spawn_tasks` does, except that the RPC server is the node's own
+/// ([`crate::rpc_server`]), which tells the Torus API each caller's IP address. (polkadot-sdk
+/// offers no way to start that task set with another server, nor to build its RPC module
+/// alone: `gen_rpc_module`'s parameters are private.)
+fn spawn_tasks(
+    params: sc_service::SpawnTasksParams<'_, Block, FullClient, Pool, (), FullBackend>,
+) -> Result<(), ServiceError> {
+    let sc_service::SpawnTasksParams {
+        mut config,
+        task_manager,
+        client,
+        backend,
+        keystore,
+        transaction_pool,
+        rpc_builder,
+        network,
+        system_rpc_tx,
+        tx_handler_controller,
+        sync_service,
+        telemetry,
+        tracing_execute_block,
+    } = params;
+    let chain = client.usage_info().chain;
+    sp_session::generate_initial_session_keys(
+        client.clone(),
+        chain.best_hash,
+        config.dev_key_seed.clone().into_iter().collect(),
+        keystore.clone(),
+    )
+    .map_err(|e| ServiceError::Application(Box::new(e)))?;
+
+    let sysinfo = sc_sysinfo::gather_sysinfo();
+    sc_sysinfo::print_sysinfo(&sysinfo);
+    let telemetry = telemetry
+        .map(|telemetry| {
+            sc_service::init_telemetry(
+                config.network.node_name.clone(),
+                config.impl_name.clone(),
+                config.impl_version.clone(),
+                config.chain_spec.name().to_string(),
+                config.role.is_authority(),
+                network.clone(),
+                client.clone(),
+                telemetry,
+                Some(sysinfo),
+            )
+        })
+        .transpose()?;
+    log::info!("📦 Highest known block at #{}", chain.best_number);
+
+    let spawn = task_manager.spawn_handle();
+    spawn.spawn(
+        "txpool-notifications",
+        Some("transaction-pool"),
+        sc_transaction_pool::notification_future(
+            client.clone(),
+            transaction_pool.clone(),
+            config.transaction_pool.use_all_block_notifications(),
+        ),
+    );
+    spawn.spawn(
+        "on-transaction-imported",
+        Some("transaction-pool"),
+        sc_service::propagate_transaction_notifications(
+            transaction_pool.clone(),
+            tx_handler_controller,
+            telemetry.clone(),
+        ),
+    );
+    let metrics = match config.prometheus_config.clone() {
+        Some(PrometheusConfig { port, registry }) => {
+            let metrics = sc_service::MetricsService::with_prometheus(
+                telemetry,
+                &registry,
+                config.role,
+                &config.network.node_name,
+                &config.impl_version,
+            )?;
+            spawn.spawn(
+                "prometheus-endpoint",
+                None,
+                substrate_prometheus_endpoint::init_prometheus(port, registry).map(drop),
+            );
+            metrics
+        }
+        None => sc_service::MetricsService::new(telemetry),
+    };
+    spawn.spawn(
+        "telemetry-periodic-send",
+        None,
+        metrics.run(
+            client.clone(),
+            transaction_pool.clone(),
+            network.clone(),
+            sync_service.clone(),
+        ),
+    );
+
+    let transaction_metrics = config
+        .prometheus_registry()
+        .map(sc_rpc_spec_v2::transaction::TransactionMetrics::new)
+        .transpose()?;
+    // Substrate's standard RPC (what `sc_service::spawn_tasks` serves), then the node's own.
+    let registry = config.prometheus_registry().cloned();
+    let genesis_hash = client.info().genesis_hash;
+    let system_info = sc_rpc::system::SystemInfo {
+        chain_name: config.chain_spec.name().into(),
+        impl_name: config.impl_name.clone(),
+        impl_version: config.impl_version.clone(),
+        properties: config.chain_spec.properties(),
+        chain_type: config.chain_spec.chain_type(),
+    };
+    // `archive_v1_*` needs every block's body and state.
+    let archive = config
+        .state_pruning
+        .as_ref()
+        .is_some_and(|pruning| pruning.is_archive())
+        && config.blocks_pruning.is_archive();
+    let rpc_server = crate::rpc_server::start(&mut config.rpc, registry.as_ref(), |spawner| {
+        use sc_rpc::{
+            author::AuthorApiServer,
+            chain::ChainApiServer,
+            offchain::OffchainApiServer,
+            state::{ChildStateApiServer, StateApiServer},
+            system::SystemApiServer,
+        };
+        use sc_rpc_spec_v2::{
+            archive::{self, ArchiveApiServer},
+            bitswap::{self, BitswapApiServer},
+            chain_head::{self, ChainHeadApiServer},
+            chain_spec::{self, ChainSpecApiServer},
+            transaction::{self, TransactionApiServer, TransactionBroadcastApiServer},
+        };
+        let (state, child_state) =
+            sc_rpc::state::new_full(client.clone(), spawner.clone(), tracing_execute_block);
+        let mut parts: Vec<jsonrpsee::Methods> = vec![
+            sc_rpc::chain::new_full(client.clone(), spawner.clone())
+                .into_rpc()
+                .into(),
+            state.into_rpc().into(),
+            child_state.into_rpc().into(),
+            sc_rpc::author::Author::new(
+                client.clone(),
+                transaction_pool.clone(),
+                keystore,
+                spawner.clone(),
+            )
+            .into_rpc()
+            .into(),
+            sc_rpc::system::System::new(system_info, system_rpc_tx)
+                .into_rpc()
+                .into(),
+            transaction::Transaction::new(
+                client.clone(),
+                transaction_pool.clone(),
+                spawner.clone(),
+                transaction_metrics,
+            )
+            .into_rpc()
+            .into(),
+            transaction::TransactionBroadcast::new(
+                client.clone(),
+                transaction_pool.clone(),
+                spawner.clone(),
+                MAX_BROADCASTS_PER_CONNECTION,
+            )
+            .into_rpc()
+            .into(),
+            chain_head::ChainHead::new(
+                client.clone(),
+                backend.clone(),
+                spawner.clone(),
+                chain_head::ChainHeadConfig::default(),
+            )
+            .into_rpc()
+            .into(),
+            chain_spec::ChainSpec::new(
+                config.chain_spec.name().into(),
+                genesis_hash,
+                config.chain_spec.properties(),
+            )
+            .into_rpc()
+            .into(),
+            bitswap::Bitswap::new(client.clone(), sync_service.clone())
+                .into_rpc()
+                .into(),
+        ];
+        if let Some(storage) = backend.offchain_storage() {
+            parts.push(sc_rpc::offchain::Offchain::new(storage).into_rpc().into());
+        }
+        if archive {
+            parts.push(
+                archive::Archive::new(
+                    client.clone(),
+                    backend.clone(),
+                    genesis_hash,
+                    spawner.clone(),
+                )
+                .into_rpc()
+                .into(),
+            );
+        }
+        parts.push(rpc_builder(spawner)?.into());
+        let mut module = jsonrpsee::RpcModule::new(());
+        for part in parts {
+            module
+                .merge(part)
+                .map_err(|e| ServiceError::Application(e.into()))?;
+        }
+        Ok(module)
+    })?;
+
+    spawn.spawn(
+        "informant",
+        None,
+        sc_informant::build(client, network, sync_service),
+    );
+    task_manager.keep_alive((config.base_path, rpc_server));
+    Ok(())
 }

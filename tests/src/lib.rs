@@ -334,9 +334,14 @@ impl Network {
 
     /// Starts the `local` chain's four genesis validators (Alice, Bob, Charlie, Dave).
     pub async fn local_validators() -> Result<Self> {
+        Self::local_validators_with(&[]).await
+    }
+
+    /// [`Network::local_validators`] with extra command-line arguments for every node.
+    pub async fn local_validators_with(extra: &[&str]) -> Result<Self> {
         let mut network = Self::new("local")?;
         for name in ["alice", "bob", "charlie", "dave"] {
-            network.start_validator(name).await?;
+            network.start_validator_with(name, extra).await?;
         }
         Ok(network)
     }
@@ -365,8 +370,6 @@ impl Network {
             prometheus_port.to_string(),
             "--listen-addr".into(),
             format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
-            "--rpc-methods".into(),
-            "unsafe".into(),
             "--no-mdns".into(),
             "--no-telemetry".into(),
             "--allow-private-ip".into(),
@@ -377,6 +380,10 @@ impl Network {
         ];
         if let Some(bootnode) = &self.bootnode {
             args.extend(["--bootnodes".into(), bootnode.clone()]);
+        }
+        // Tests call unsafe methods (e.g. `author_rotateKeys`) unless they choose otherwise.
+        if !extra.contains(&"--rpc-methods") {
+            args.extend(["--rpc-methods".into(), "unsafe".into()]);
         }
         args.extend(extra.iter().map(|a| a.to_string()));
         let rpc = HttpClientBuilder::default()

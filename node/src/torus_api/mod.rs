@@ -19,6 +19,7 @@ pub mod wire;
 
 use std::{
     collections::HashMap,
+    net::IpAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -28,7 +29,7 @@ use codec::{Decode, Encode};
 use futures::StreamExt;
 use jsonrpsee::{
     types::{ErrorObject, ErrorObjectOwned, Params},
-    RpcModule,
+    Extensions, RpcModule,
 };
 use k256::{
     ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey},
@@ -61,6 +62,7 @@ use zeroize::Zeroizing;
 use crate::{
     id_token::{self, IdTokenError},
     keyholder::store::{keystore_secret, ShareStore, StoredShares},
+    rpc_server::CallerIp,
 };
 use guards::{ExpiringSet, InsertError, RateLimiter, COMMITMENT_TTL};
 use wire::*;
@@ -84,6 +86,10 @@ pub struct ApiSettings {
     pub verifier_rate: u32,
     /// Burst allowance per verifier.
     pub verifier_burst: u32,
+    /// Requests per second per caller IP address, IPv6 per /64 (0: unlimited).
+    pub ip_rate: u32,
+    /// Burst allowance per caller IP address.
+    pub ip_burst: u32,
 }
 
 /// A refused request. Each variant has a stable JSON-RPC code; `data` is the string that
@@ -142,6 +148,9 @@ pub enum ApiError {
     /// The verifier is over its request rate.
     #[error("rate limit exceeded for this verifier; try again shortly")]
     RateLimited,
+    /// The caller's IP address is over its request rate.
+    #[error("too many requests from your address; try again shortly")]
+    IpRateLimited,
     /// The node remembers too many logins at once.
     #[error("node busy; try again shortly")]
     Busy,
@@ -174,6 +183,7 @@ impl ApiError {
             Self::IdToken(e) => 3100 + e.code(),
             Self::NoShare(_) => 4002,
             Self::RateLimited => 4290,
+            Self::IpRateLimited => 4292,
             Self::Busy => 4291,
             Self::Internal => 5001,
         }
@@ -215,6 +225,7 @@ struct Guards {
     commitments: ExpiringSet<[u8; 32]>,
     answered: ExpiringSet<[u8; 32]>,
     limiter: RateLimiter<Vec<u8>>,
+    ip_limiter: RateLimiter<IpAddr>,
 }
 
 /// What the chain says at one best block: read once per block, not once per request.
@@ -278,41 +289,69 @@ where
                 commitments: ExpiringSet::new(GUARD_CAPACITY),
                 answered: ExpiringSet::new(GUARD_CAPACITY),
                 limiter: RateLimiter::new(settings.verifier_rate, settings.verifier_burst),
+                ip_limiter: RateLimiter::new(settings.ip_rate, settings.ip_burst),
             }),
             view: Mutex::new(BlockView::default()),
             finalized: Mutex::new(Finalized::default()),
         }
     }
 
-    /// The four methods, ready to merge into the node's RPC module.
+    /// The four methods, ready to merge into the node's RPC module. Each call first takes its
+    /// caller's IP address ([`CallerIp`]) through the per-IP limit.
     pub fn rpc_module(api: Arc<Self>) -> RpcModule<Self> {
         let mut module = RpcModule::from_arc(api);
         module
-            .register_async_method("VerifierLookupRequest", |params, api, _| async move {
+            .register_async_method("VerifierLookupRequest", |params, api, ext| async move {
+                api.admit_caller(&ext)?;
                 api.verifier_lookup(params).map_err(ErrorObjectOwned::from)
             })
             .expect("method names are unique");
         module
-            .register_async_method("GetPubKeyOrKeyAssign", |params, api, _| async move {
+            .register_async_method("GetPubKeyOrKeyAssign", |params, api, ext| async move {
+                api.admit_caller(&ext)?;
                 api.get_pub_key_or_assign(params)
                     .await
                     .map_err(ErrorObjectOwned::from)
             })
             .expect("method names are unique");
         module
-            .register_async_method("CommitmentRequest", |params, api, _| async move {
+            .register_async_method("CommitmentRequest", |params, api, ext| async move {
+                api.admit_caller(&ext)?;
                 api.commitment_request(params)
                     .map_err(ErrorObjectOwned::from)
             })
             .expect("method names are unique");
         module
-            .register_async_method("GetShareOrKeyAssign", |params, api, _| async move {
+            .register_async_method("GetShareOrKeyAssign", |params, api, ext| async move {
+                api.admit_caller(&ext)?;
                 api.get_share_or_assign(params)
                     .await
                     .map_err(ErrorObjectOwned::from)
             })
             .expect("method names are unique");
         module
+    }
+
+    /// Takes one request of the caller's IP address (IPv6: its /64, which one host usually
+    /// has) from the per-IP limit. Calls without a [`CallerIp`] (whitelisted or in-process)
+    /// are not limited.
+    fn admit_caller(&self, ext: &Extensions) -> Result<(), ErrorObjectOwned> {
+        let Some(CallerIp(ip)) = ext.get::<CallerIp>().copied() else {
+            return Ok(());
+        };
+        let key = match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+            },
+            v4 => v4,
+        };
+        let mut guards = self.guards.lock().expect("guards lock");
+        if guards.ip_limiter.allow(&key, Instant::now()) {
+            Ok(())
+        } else {
+            Err(ApiError::IpRateLimited.into())
+        }
     }
 
     fn best(&self) -> Hash {
