@@ -281,7 +281,18 @@ async fn logins(network: &Network, issuer: &TestIssuer) -> Result<Scalar> {
         .context("the nonce is a scalar")?;
     ensure!(*first.private_key() == first.oauth_private_key() + nonce);
 
-    // A commitment for a user with a key names the key.
+    // A commitment for a user with a key names the key (once each node has imported the
+    // assignment: the login returns as soon as three of the four nodes answered).
+    wait_for(Duration::from_secs(30), || async {
+        for node in &nodes {
+            if lookup(node, "alice").await?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
+    .await
+    .context("every node sees alice's key")?;
     let signatures = commit(&nodes, &issuer.token("alice", true), "alice").await?;
     let alice_x = hex::encode(&assigned.public_key.0[1..]);
     ensure!(
