@@ -201,7 +201,10 @@ fn torus_js(
     user: &str,
     token: &str,
 ) -> Result<Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
+    // Found at run time (`cargo test` sets the variable): a test binary built from another
+    // checkout of the same sources uses this one's npm packages.
+    let crate_dir = std::env::var("CARGO_MANIFEST_DIR").context("run by cargo test")?;
+    let dir = Path::new(&crate_dir).join("js");
     ensure!(
         dir.join("node_modules/@toruslabs/torus.js").exists(),
         "run `npm ci` in {} first (scripts/test.sh does)",

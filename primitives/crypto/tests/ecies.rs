@@ -11,12 +11,17 @@ fn h(s: &str) -> Vec<u8> {
     hex::decode(s).unwrap()
 }
 
+/// A file of `tests/fixtures/eccrypto/`, found at run time (`cargo test` sets the variable), so a
+/// test binary built from another checkout of the same sources reads this one's files.
+fn fixture_path(name: &str) -> std::path::PathBuf {
+    let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    std::path::Path::new(&crate_dir)
+        .join("tests/fixtures/eccrypto")
+        .join(name)
+}
+
 fn fixture() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/eccrypto/eccrypto-fixture.json"
-    ))
-    .unwrap();
+    let text = std::fs::read_to_string(fixture_path("eccrypto-fixture.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -122,10 +127,7 @@ fn torus_client_protocol_known_answer() {
 /// Node is available). This test pins them: it fails if the Rust output changes.
 #[test]
 fn rust_made_ciphertexts_for_the_js_check_are_reproducible() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/eccrypto/rust-ciphertexts.json"
-    );
+    let path = fixture_path("rust-ciphertexts.json");
     let f = fixture();
     let pk =
         EncryptionPublicKey::from_bytes(&h(f["recipientPublicKey"].as_str().unwrap())).unwrap();
@@ -148,7 +150,7 @@ fn rust_made_ciphertexts_for_the_js_check_are_reproducible() {
     .unwrap()
         + "\n";
     if std::env::var_os("TORUS_REGENERATE_FIXTURES").is_some() {
-        std::fs::write(path, &json).unwrap();
+        std::fs::write(&path, &json).unwrap();
     }
     assert_eq!(
         std::fs::read_to_string(path).unwrap(),
