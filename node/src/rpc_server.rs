@@ -185,6 +185,9 @@ pub fn start(
             Err(e) => return Err(Error::Other(format!("cannot serve RPC on {addr}: {e}"))),
         }
     }
+    if listeners.is_empty() {
+        return Err(Error::Other("no RPC listen address could be bound".into()));
+    }
     let metrics = RpcMetrics::new(registry)?;
     let id_provider = rpc.id_provider.take();
     let request_logger_limit = rpc.request_logger_limit;
@@ -394,6 +397,41 @@ mod tests {
         assert!(!allowed(&public, RpcMethods::Auto));
         assert!(!allowed(&local, RpcMethods::Safe));
         assert!(allowed(&public, RpcMethods::Unsafe));
+    }
+
+    fn endpoint(cors: Option<Vec<String>>) -> RpcEndpoint {
+        let mut rpc = endpoints(&RpcConfiguration {
+            addr: None,
+            max_connections: 10,
+            cors,
+            methods: RpcMethods::Auto,
+            max_request_size: 1,
+            max_response_size: 1,
+            id_provider: None,
+            max_subs_per_conn: 1,
+            port: 0,
+            message_buffer_capacity: 1,
+            batch_config: jsonrpsee::server::BatchRequestConfig::Unlimited,
+            rate_limit: None,
+            rate_limit_whitelisted_ips: Vec::new(),
+            rate_limit_trust_proxy_headers: false,
+            request_logger_limit: 1,
+        });
+        rpc.remove(0)
+    }
+
+    #[test]
+    fn a_cors_list_filters_hosts_and_a_bad_origin_is_refused() {
+        let open = bind(endpoint(None)).unwrap();
+        assert!(
+            open.settings.host_filter.is_none(),
+            "--rpc-cors all: any host"
+        );
+        assert!(open.settings.addr.ip().is_loopback());
+        let listed = bind(endpoint(Some(vec!["http://localhost:3000".into()]))).unwrap();
+        assert!(listed.settings.host_filter.is_some());
+        let bad = bind(endpoint(Some(vec!["http://bad\norigin".into()])));
+        assert!(bad.is_err(), "an origin that is no header value is refused");
     }
 
     #[test]
