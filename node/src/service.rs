@@ -6,8 +6,7 @@ use std::{sync::Arc, time::Duration};
 use futures::FutureExt;
 use polkadot_sdk::{
     sc_basic_authorship,
-    sc_client_api::{Backend, BlockBackend},
-    sc_client_api::{HeaderBackend, UsageProvider},
+    sc_client_api::{Backend, BlockBackend, HeaderBackend, UsageProvider},
     sc_consensus,
     sc_consensus_aura::{self, ImportQueueParams, SlotProportion, StartAuraParams},
     sc_consensus_grandpa::{self, SharedVoterState},
