@@ -68,14 +68,23 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "MISBEHAVIOR")]
     pub dkg_test_misbehavior: Option<crate::keyholder::Misbehavior>,
 
-    /// Torus JSON-RPC API (validators): requests per second allowed per verifier, summed over
-    /// all clients (0: unlimited).
-    #[arg(long, value_name = "PER_SECOND", default_value_t = 1000)]
+    /// Torus JSON-RPC API (validators): an address (e.g. `0.0.0.0:8545`) that serves the Torus
+    /// API's four methods and `GET /health` only, so that the full RPC port never has to face
+    /// the internet. Repeat for several addresses. Limits, CORS and proxy settings are those of
+    /// the RPC port's `--rpc-*` flags.
+    #[arg(long, value_name = "SOCKET_ADDR")]
+    pub torus_api_addr: Vec<std::net::SocketAddr>,
+
+    /// Torus JSON-RPC API (validators): requests per second allowed per verifier from one
+    /// caller IP address (IPv6: per /64), per node (0: unlimited). Keyed per caller, so that
+    /// one address cannot use up a popular verifier's requests for its other users;
+    /// `--rpc-rate-limit-whitelisted-ips` (a dapp's backend) are exempt.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 10)]
     pub torus_api_verifier_rate: u32,
 
-    /// Torus JSON-RPC API (validators): the burst of requests allowed per verifier above its
-    /// rate.
-    #[arg(long, value_name = "REQUESTS", default_value_t = 2000)]
+    /// Torus JSON-RPC API (validators): the burst of requests allowed per verifier and caller
+    /// above its rate.
+    #[arg(long, value_name = "REQUESTS", default_value_t = 50)]
     pub torus_api_verifier_burst: u32,
 
     /// Torus JSON-RPC API (validators): requests per second allowed per caller IP address

@@ -145,6 +145,7 @@ pub fn run() -> sc_cli::Result<()> {
             let runner = cli.create_runner(&cli.run)?;
             let misbehavior = cli.dkg_test_misbehavior;
             let api = crate::torus_api::ApiSettings {
+                listen: cli.torus_api_addr.clone(),
                 verifier_rate: cli.torus_api_verifier_rate,
                 verifier_burst: cli.torus_api_verifier_burst,
                 ip_rate: cli.torus_api_ip_rate,
@@ -166,15 +167,19 @@ pub fn run() -> sc_cli::Result<()> {
                     sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
                         sc_network::NetworkWorker<Block, <Block as BlockT>::Hash>,
                     >(
-                        config, misbehavior, api
+                        config,
+                        misbehavior,
+                        api.clone(),
                     )
                     .map_err(sc_cli::Error::Service),
-                    sc_network::config::NetworkBackendType::Litep2p => service::new_full::<
-                        sc_network::Litep2pNetworkBackend,
-                    >(
-                        config, misbehavior, api
-                    )
-                    .map_err(sc_cli::Error::Service),
+                    sc_network::config::NetworkBackendType::Litep2p => {
+                        service::new_full::<sc_network::Litep2pNetworkBackend>(
+                            config,
+                            misbehavior,
+                            api.clone(),
+                        )
+                        .map_err(sc_cli::Error::Service)
+                    }
                 }
             })
         }

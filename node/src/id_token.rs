@@ -16,14 +16,21 @@
 //!    contains at least one of the verifier's audiences;
 //! 5. with `now` the caller's clock and a fixed clock skew of [`CLOCK_SKEW_SECS`] (60 s) in the
 //!    token's favour: `now < exp + skew`; `nbf ≤ now + skew` if `nbf` is present;
-//!    `iat ≤ now + skew`; and `now − iat ≤ max_token_age_secs + skew`. `exp` and `iat` are
-//!    required. Numeric dates may be JSON integers or non-negative fractional numbers (rounded
-//!    down);
+//!    `iat ≤ now + skew`; `iat ≤ exp`; `exp − iat ≤ max_age` and `now − iat ≤ max_age + skew`,
+//!    where `max_age` is the verifier's `max_token_age_secs` capped at
+//!    [`MAX_TOKEN_AGE_SECS`] (one day). `exp` and `iat` are required. Numeric dates may be JSON
+//!    integers or non-negative fractional numbers (rounded down; `1e300` reads as `u64::MAX`).
+//!    So every accepted token expires, by its own `exp`, at most `max_age` after it was issued
+//!    and at most a day and a minute after `now`: [`VerifiedToken::replay_deadline`] is bounded,
+//!    and the replay guards never need to remember a token longer than that;
 //! 6. the id claim of the verifier's [`IdClaimRule`](torus_primitives::verifier::IdClaimRule)
 //!    (`sub`, `email` or a named claim) is a non-empty JSON string; when the rule lower-cases,
-//!    it is lower-cased with full Unicode rules (`str::to_lowercase`) and must then pass
-//!    `IdClaimRule::is_normalized`, as the chain requires; the result must fit a
-//!    [`VerifierId`] (at most 256 bytes).
+//!    it is lower-cased by [`IdClaimRule::normalize`] (ASCII letters only, exactly as the
+//!    chain and the client do: a look-alike such as the Kelvin sign `U+212A` stays itself and
+//!    never becomes the `k` of another user's id); the result must fit a [`VerifierId`] (at
+//!    most 256 bytes). When the id claim is `email`, the token must also carry
+//!    `"email_verified": true` (the JSON boolean): an issuer that lets anyone claim an address
+//!    they have not proven would otherwise hand that address's key to them.
 //!
 //! All time checks use the `now_secs` argument; nothing here reads the system clock, so the
 //! outcome is deterministic.
@@ -74,9 +81,12 @@
 //! | 34 | [`Expired`](IdTokenError::Expired) | `now ≥ exp + skew` |
 //! | 35 | [`NotYetValid`](IdTokenError::NotYetValid) | `nbf > now + skew` |
 //! | 36 | [`IssuedInFuture`](IdTokenError::IssuedInFuture) | `iat > now + skew` |
-//! | 37 | [`TooOld`](IdTokenError::TooOld) | `now − iat > max_token_age_secs + skew` |
+//! | 37 | [`TooOld`](IdTokenError::TooOld) | `now − iat > max_age + skew` |
+//! | 38 | [`LifetimeTooLong`](IdTokenError::LifetimeTooLong) | `exp − iat > max_age` (`exp: 1e300`, `u64::MAX`, …) |
+//! | 39 | [`ExpiresBeforeIssued`](IdTokenError::ExpiresBeforeIssued) | `exp < iat` |
 //! | 40 | [`MissingIdClaim`](IdTokenError::MissingIdClaim) | the verifier's id claim is absent |
 //! | 41 | [`InvalidIdClaim`](IdTokenError::InvalidIdClaim) | the id claim is not a non-empty string, is too long, or is not normalized |
+//! | 42 | [`EmailNotVerified`](IdTokenError::EmailNotVerified) | the id claim is `email` and `email_verified` is not `true` |
 //!
 //! The checks run in the order of the table's groups (format, header and key, signature,
 //! claims, id claim), so a claim error is only ever reported for a correctly signed token.
@@ -85,9 +95,10 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 use sha3::{Digest, Keccak256};
+pub use torus_primitives::verifier::MAX_TOKEN_AGE_SECS;
 use torus_primitives::verifier::{
-    Audience, EcCurve, IdClaim, Issuer, Jwk, JwkAlg, JwkKeyId, JwkParams, VerifierConfig,
-    VerifierId,
+    Audience, EcCurve, IdClaim, IdClaimRule, Issuer, Jwk, JwkAlg, JwkKeyId, JwkParams,
+    VerifierConfig, VerifierId,
 };
 
 /// The clock skew, in seconds, allowed in the token's favour in every time check.
@@ -182,10 +193,26 @@ pub enum IdTokenError {
     TooOld {
         /// The token's `iat`.
         iat: u64,
-        /// The verifier's `max_token_age_secs`.
+        /// The verifier's `max_token_age_secs`, capped at [`MAX_TOKEN_AGE_SECS`].
         max_age: u64,
         /// The time of the check.
         now: u64,
+    },
+    /// The token's `exp` lies further after its `iat` than the verifier allows.
+    #[error("id token lives {lifetime} s from iat to exp, longer than the {max_age} s allowed")]
+    LifetimeTooLong {
+        /// `exp − iat`.
+        lifetime: u64,
+        /// The verifier's `max_token_age_secs`, capped at [`MAX_TOKEN_AGE_SECS`].
+        max_age: u64,
+    },
+    /// The token's `exp` is before its `iat`.
+    #[error("id token expires at {exp}, before it was issued at {iat}")]
+    ExpiresBeforeIssued {
+        /// The token's `iat`.
+        iat: u64,
+        /// The token's `exp`.
+        exp: u64,
     },
     /// The verifier's id claim is absent.
     #[error("id token has no id claim {0}")]
@@ -193,6 +220,9 @@ pub enum IdTokenError {
     /// The id claim cannot be a verifier id; the reason is given.
     #[error("id token's id claim is invalid: {0}")]
     InvalidIdClaim(&'static str),
+    /// The id claim is `email` and the token does not say `"email_verified": true`.
+    #[error("id token e-mail address is not verified (email_verified is not true)")]
+    EmailNotVerified,
 }
 
 impl IdTokenError {
@@ -218,8 +248,11 @@ impl IdTokenError {
             Self::NotYetValid { .. } => 35,
             Self::IssuedInFuture { .. } => 36,
             Self::TooOld { .. } => 37,
+            Self::LifetimeTooLong { .. } => 38,
+            Self::ExpiresBeforeIssued { .. } => 39,
             Self::MissingIdClaim(_) => 40,
             Self::InvalidIdClaim(_) => 41,
+            Self::EmailNotVerified => 42,
         }
     }
 }
@@ -248,6 +281,15 @@ pub struct VerifiedToken {
     /// keccak-256 of the signed part `header.payload` (base64url, as in the token). Unlike the
     /// commitment it does not change when an ECDSA signature is re-spelled as `(r, n − s)`.
     pub signed_digest: [u8; 32],
+}
+
+impl VerifiedToken {
+    /// Until when (Unix seconds) the token could still be accepted, so how long a replay guard
+    /// must remember it: `exp` plus the clock skew. [`verify`] bounds it to at most
+    /// [`MAX_TOKEN_AGE_SECS`] + 2 × [`CLOCK_SKEW_SECS`] after the time of the check.
+    pub fn replay_deadline(&self) -> u64 {
+        self.exp.saturating_add(CLOCK_SKEW_SECS)
+    }
 }
 
 /// The three segments of a normalized token, and the decoded header, payload and signature.
@@ -386,13 +428,19 @@ pub fn verify(
     if iat > now_secs.saturating_add(CLOCK_SKEW_SECS) {
         return Err(IdTokenError::IssuedInFuture { iat, now: now_secs });
     }
-    let max_age = verifier.max_token_age_secs;
+    let max_age = verifier.max_token_age_secs.min(MAX_TOKEN_AGE_SECS);
+    let lifetime = exp
+        .checked_sub(iat)
+        .ok_or(IdTokenError::ExpiresBeforeIssued { iat, exp })?;
     if now_secs.saturating_sub(iat) > max_age.saturating_add(CLOCK_SKEW_SECS) {
         return Err(IdTokenError::TooOld {
             iat,
             max_age,
             now: now_secs,
         });
+    }
+    if lifetime > max_age {
+        return Err(IdTokenError::LifetimeTooLong { lifetime, max_age });
     }
 
     let verifier_id = id_claim(&claims, verifier)?;
@@ -596,15 +644,11 @@ fn id_claim(
     if value.is_empty() {
         return Err(IdTokenError::InvalidIdClaim("empty"));
     }
-    let value = if rule.lowercase {
-        value.to_lowercase()
-    } else {
-        value.clone()
-    };
-    if !rule.is_normalized(value.as_bytes()) {
-        return Err(IdTokenError::InvalidIdClaim("not normalized"));
+    if rule.claim == IdClaim::Email && claims.get("email_verified") != Some(&Value::Bool(true)) {
+        return Err(IdTokenError::EmailNotVerified);
     }
-    VerifierId::try_from(value.into_bytes())
+    let value = IdClaimRule::normalize(rule, value);
+    VerifierId::try_from(value.into_owned().into_bytes())
         .map_err(|_| IdTokenError::InvalidIdClaim("longer than 256 bytes"))
 }
 
@@ -648,8 +692,17 @@ mod tests {
                 },
                 37,
             ),
+            (
+                E::LifetimeTooLong {
+                    lifetime: 2,
+                    max_age: 1,
+                },
+                38,
+            ),
+            (E::ExpiresBeforeIssued { iat: 2, exp: 1 }, 39),
             (E::MissingIdClaim("email".into()), 40),
             (E::InvalidIdClaim("x"), 41),
+            (E::EmailNotVerified, 42),
         ];
         let mut codes = std::collections::HashSet::new();
         for (error, code) in &all {

@@ -5,7 +5,15 @@
 //! host filter, safe or unsafe methods, connection, payload, batch and subscription limits,
 //! `GET /health`, the per-connection `--rpc-rate-limit` and the RPC metrics. It adds one thing
 //! that server keeps to itself: each call carries the caller's IP address ([`CallerIp`]), so the
-//! Torus API can limit requests per IP.
+//! Torus API can limit requests per IP. It also differs in two ways that matter on the internet:
+//!
+//! - `--torus-api-addr` listeners serve the Torus API's four methods only (and `GET /health`,
+//!   answered by `system_health`), so a validator exposes its logins without its full RPC
+//!   (`state_call` of multi-megabyte DKG data, `author_*`, subscriptions);
+//! - the request logger never writes the parameters or results of the Torus API's methods (id
+//!   tokens, encrypted shares) at any log level; other calls are logged as Substrate's server
+//!   logs them (`-l rpc=trace`), truncated to `--rpc-request-logger-limit`... see
+//!   [`loggable`].
 
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener},
@@ -17,9 +25,11 @@ use std::{
 use jsonrpsee::{
     core::BoxError,
     server::{
-        middleware::http::HostFilterLayer, serve_with_graceful_shutdown, stop_channel, ws,
-        PingConfig, RandomStringIdProvider, RpcServiceBuilder, Server as ServerBuilder, StopHandle,
+        middleware::{http::HostFilterLayer, rpc::RpcServiceT},
+        serve_with_graceful_shutdown, stop_channel, ws, MethodResponse, PingConfig,
+        RandomStringIdProvider, RpcServiceBuilder, Server as ServerBuilder, StopHandle,
     },
+    types::Request,
     Methods, RpcModule,
 };
 use polkadot_sdk::{
@@ -107,11 +117,13 @@ struct Listener {
 struct Settings {
     addr: SocketAddr,
     endpoint: RpcEndpoint,
+    /// Serves the Torus API's methods only.
+    torus_only: bool,
     cors: CorsLayer,
     host_filter: Option<HostFilterLayer>,
 }
 
-fn bind(endpoint: RpcEndpoint) -> Result<Listener, BoxError> {
+fn bind(endpoint: RpcEndpoint, torus_only: bool) -> Result<Listener, BoxError> {
     let socket = match TcpListener::bind(endpoint.listen_addr) {
         Ok(socket) => socket,
         Err(_) if endpoint.retry_random_port => {
@@ -147,10 +159,95 @@ fn bind(endpoint: RpcEndpoint) -> Result<Listener, BoxError> {
         settings: Settings {
             addr,
             endpoint,
+            torus_only,
             cors,
             host_filter,
         },
     })
+}
+
+/// The methods of `module` that a `--torus-api-addr` listener serves: the Torus API's four and
+/// `system_health` (which `GET /health` calls).
+fn torus_only(module: &RpcModule<()>) -> Methods {
+    let mut only = module.clone();
+    let others: Vec<&'static str> = module
+        .method_names()
+        .filter(|name| !crate::torus_api::METHODS.contains(name) && *name != "system_health")
+        .collect();
+    for name in others {
+        only.remove_method(name);
+    }
+    only.into()
+}
+
+/// What the request logger writes of a call's parameters or result: nothing of the Torus API's
+/// methods (id tokens, encrypted shares and session tokens), at most `max` bytes of others.
+pub fn loggable<'a>(method: &str, text: &'a str, max: u32) -> std::borrow::Cow<'a, str> {
+    if crate::torus_api::METHODS.contains(&method) {
+        return "<redacted>".into();
+    }
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    if text.len() <= max {
+        return text.into();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end]).into()
+}
+
+/// The request logger (`-l rpc=trace`): each call's method, parameters and result, through
+/// [`loggable`].
+#[derive(Clone, Copy)]
+struct RedactingLoggerLayer(u32);
+
+impl<S> tower::Layer<S> for RedactingLoggerLayer {
+    type Service = RedactingLogger<S>;
+
+    fn layer(&self, service: S) -> Self::Service {
+        RedactingLogger {
+            service,
+            max: self.0,
+        }
+    }
+}
+
+/// See [`RedactingLoggerLayer`].
+#[derive(Clone)]
+struct RedactingLogger<S> {
+    service: S,
+    max: u32,
+}
+
+impl<'a, S> RpcServiceT<'a> for RedactingLogger<S>
+where
+    S: RpcServiceT<'a>,
+    S::Future: 'a,
+{
+    type Future = futures::future::BoxFuture<'a, MethodResponse>;
+
+    fn call(&self, request: Request<'a>) -> Self::Future {
+        let max = self.max;
+        let logging = log::log_enabled!(target: "rpc", log::Level::Trace);
+        let method = logging.then(|| request.method_name().to_owned());
+        if let Some(method) = &method {
+            let params = request.params.as_ref().map_or("", |p| p.get());
+            log::trace!(target: "rpc", "call {method} {}", loggable(method, params, max));
+        }
+        let response = self.service.call(request);
+        Box::pin(async move {
+            let response = response.await;
+            if let Some(method) = &method {
+                log::trace!(
+                    target: "rpc",
+                    "answer {method} {}",
+                    loggable(method, response.as_result(), max)
+                );
+            }
+            response
+        })
+    }
 }
 
 /// Adds `rpc_methods`, which lists every method served.
@@ -168,16 +265,34 @@ fn with_rpc_methods(mut module: RpcModule<()>) -> RpcModule<()> {
 
 /// Serves the module `build_module` makes on the endpoints of `rpc`, on a dedicated runtime whose
 /// spawn handle `build_module` gets; the server stops when the returned handle is dropped.
+///
+/// Listeners on `torus_api_only` serve only the Torus API's methods ([`torus_only`]), with the
+/// limits, CORS and proxy settings of the first `--rpc-*` endpoint.
 pub fn start(
     rpc: &mut RpcConfiguration,
+    torus_api_only: &[SocketAddr],
     registry: Option<&Registry>,
     build_module: impl FnOnce(Arc<dyn SpawnNamed>) -> Result<RpcModule<()>, Error>,
 ) -> Result<sc_rpc_server::Server, Error> {
     let application = |e: BoxError| Error::Application(e);
     let mut listeners = Vec::new();
-    for endpoint in endpoints(rpc) {
+    let standard = endpoints(rpc);
+    let torus_endpoints = torus_api_only.iter().map(|addr| RpcEndpoint {
+        listen_addr: *addr,
+        rpc_methods: RpcMethods::Safe,
+        is_optional: false,
+        retry_random_port: false,
+        ..standard[0].clone()
+    });
+    let all: Vec<(RpcEndpoint, bool)> = standard
+        .iter()
+        .cloned()
+        .map(|e| (e, false))
+        .chain(torus_endpoints.map(|e| (e, true)))
+        .collect();
+    for (endpoint, torus_only) in all {
         let (addr, optional) = (endpoint.listen_addr, endpoint.is_optional);
-        match bind(endpoint) {
+        match bind(endpoint, torus_only) {
             Ok(listener) => listeners.push(listener),
             Err(e) if optional => {
                 log::debug!(target: "rpc", "optional RPC address {addr} not bound: {e}")
@@ -199,6 +314,7 @@ pub fn start(
         let module = with_rpc_methods(build_module(spawner)?);
         let metrics =
             metrics.map(|m| m.with_known_methods(module.method_names().collect::<Vec<_>>()));
+        let torus_methods = torus_only(&module);
         let methods: Methods = module.into();
         let (stop_handle, server_handle) = stop_channel();
         let _entered = runtime.enter();
@@ -208,7 +324,11 @@ pub fn start(
             let socket =
                 tokio::net::TcpListener::from_std(socket).map_err(|e| application(e.into()))?;
             let serving = Serving {
-                methods: methods.clone(),
+                methods: if settings.torus_only {
+                    torus_methods.clone()
+                } else {
+                    methods.clone()
+                },
                 metrics: metrics.clone(),
                 stop_handle: stop_handle.clone(),
                 runtime: runtime.handle().clone(),
@@ -318,7 +438,7 @@ impl Serving {
                         }
                     });
                     let rpc_middleware = RpcServiceBuilder::new()
-                        .rpc_logger(this.request_logger_limit)
+                        .layer(RedactingLoggerLayer(this.request_logger_limit))
                         .option_layer(middleware.clone());
                     let mut service = service_builder
                         .clone()
@@ -422,16 +542,49 @@ mod tests {
 
     #[test]
     fn a_cors_list_filters_hosts_and_a_bad_origin_is_refused() {
-        let open = bind(endpoint(None)).unwrap();
+        let open = bind(endpoint(None), false).unwrap();
         assert!(
             open.settings.host_filter.is_none(),
             "--rpc-cors all: any host"
         );
         assert!(open.settings.addr.ip().is_loopback());
-        let listed = bind(endpoint(Some(vec!["http://localhost:3000".into()]))).unwrap();
+        let listed = bind(endpoint(Some(vec!["http://localhost:3000".into()])), false).unwrap();
         assert!(listed.settings.host_filter.is_some());
-        let bad = bind(endpoint(Some(vec!["http://bad\norigin".into()])));
+        let bad = bind(endpoint(Some(vec!["http://bad\norigin".into()])), false);
         assert!(bad.is_err(), "an origin that is no header value is refused");
+    }
+
+    #[test]
+    fn the_logger_never_writes_torus_api_params_and_truncates_others() {
+        let token = r#"{"item":[{"idtoken":"eyJhbGciOi.secret.token"}]}"#;
+        for method in crate::torus_api::METHODS {
+            assert_eq!(loggable(method, token, 1000), "<redacted>");
+        }
+        assert_eq!(loggable("system_health", "[]", 1000), "[]");
+        assert_eq!(loggable("chain_getBlock", "abcdef", 3), "abc...");
+        // Never cut inside a character.
+        assert_eq!(loggable("chain_getBlock", "aé", 2), "a...");
+    }
+
+    #[test]
+    fn a_torus_api_listener_serves_the_four_methods_and_health_only() {
+        let mut module = RpcModule::new(());
+        for name in crate::torus_api::METHODS.into_iter().chain([
+            "system_health",
+            "state_call",
+            "author_submitExtrinsic",
+        ]) {
+            module.register_method(name, |_, _, _| 1).unwrap();
+        }
+        let only = torus_only(&module);
+        let mut served: Vec<_> = only.method_names().collect();
+        served.sort();
+        let mut expected: Vec<_> = crate::torus_api::METHODS
+            .into_iter()
+            .chain(["system_health"])
+            .collect();
+        expected.sort();
+        assert_eq!(served, expected);
     }
 
     #[test]

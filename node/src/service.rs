@@ -258,22 +258,40 @@ pub fn new_full<
         None
     };
 
+    // Only validators serve the Torus API, so only they open its own listeners.
+    let torus_api_listen = if role.is_authority() {
+        api.listen.clone()
+    } else {
+        Vec::new()
+    };
     let rpc_extensions_builder = {
         let client = client.clone();
         let pool = transaction_pool.clone();
         let keyholder = share_store
             .clone()
             .map(|store| (store, keystore_container.local_keystore()));
-        // One API state (replay guards, rate limits) however often the RPC is built.
-        let torus_api = keyholder.clone().map(|(store, keystore)| {
-            Arc::new(crate::torus_api::TorusApi::new(
-                client.clone(),
-                pool.clone(),
-                keystore,
-                store,
-                api,
-            ))
-        });
+        // One API state (replay guards, rate limits) however often the RPC is built; its
+        // replay journal beside the share store.
+        let replay_journal = config
+            .base_path
+            .config_dir(config.chain_spec.id())
+            .join("torus-api")
+            .join("replay-guards");
+        let torus_api = keyholder
+            .clone()
+            .map(|(store, keystore)| {
+                crate::torus_api::TorusApi::new(
+                    client.clone(),
+                    pool.clone(),
+                    keystore,
+                    store,
+                    &replay_journal,
+                    &api,
+                )
+                .map(Arc::new)
+            })
+            .transpose()
+            .map_err(|e| ServiceError::Other(format!("cannot open the Torus API's {e}")))?;
         Box::new(move |_| {
             let deps = crate::rpc::FullDeps {
                 client: client.clone(),
@@ -285,21 +303,24 @@ pub fn new_full<
         })
     };
 
-    spawn_tasks(sc_service::SpawnTasksParams {
-        network: network.clone(),
-        client: client.clone(),
-        keystore: keystore_container.keystore(),
-        task_manager: &mut task_manager,
-        transaction_pool: transaction_pool.clone(),
-        rpc_builder: rpc_extensions_builder,
-        backend,
-        system_rpc_tx,
-        tx_handler_controller,
-        sync_service: sync_service.clone(),
-        config,
-        telemetry: telemetry.as_mut(),
-        tracing_execute_block: None,
-    })?;
+    spawn_tasks(
+        sc_service::SpawnTasksParams {
+            network: network.clone(),
+            client: client.clone(),
+            keystore: keystore_container.keystore(),
+            task_manager: &mut task_manager,
+            transaction_pool: transaction_pool.clone(),
+            rpc_builder: rpc_extensions_builder,
+            backend,
+            system_rpc_tx,
+            tx_handler_controller,
+            sync_service: sync_service.clone(),
+            config,
+            telemetry: telemetry.as_mut(),
+            tracing_execute_block: None,
+        },
+        &torus_api_listen,
+    )?;
 
     if let Some(store) = share_store {
         // The keyholder is a validator's duty: if it stops, the node stops.
@@ -414,6 +435,7 @@ pub fn new_full<
 /// alone: `gen_rpc_module`'s parameters are private.)
 fn spawn_tasks(
     params: sc_service::SpawnTasksParams<'_, Block, FullClient, Pool, (), FullBackend>,
+    torus_api_only: &[std::net::SocketAddr],
 ) -> Result<(), ServiceError> {
     let sc_service::SpawnTasksParams {
         mut config,
@@ -526,99 +548,104 @@ fn spawn_tasks(
         .as_ref()
         .is_some_and(|pruning| pruning.is_archive())
         && config.blocks_pruning.is_archive();
-    let rpc_server = crate::rpc_server::start(&mut config.rpc, registry.as_ref(), |spawner| {
-        use sc_rpc::{
-            author::AuthorApiServer,
-            chain::ChainApiServer,
-            offchain::OffchainApiServer,
-            state::{ChildStateApiServer, StateApiServer},
-            system::SystemApiServer,
-        };
-        use sc_rpc_spec_v2::{
-            archive::{self, ArchiveApiServer},
-            bitswap::{self, BitswapApiServer},
-            chain_head::{self, ChainHeadApiServer},
-            chain_spec::{self, ChainSpecApiServer},
-            transaction::{self, TransactionApiServer, TransactionBroadcastApiServer},
-        };
-        let (state, child_state) =
-            sc_rpc::state::new_full(client.clone(), spawner.clone(), tracing_execute_block);
-        let mut parts: Vec<jsonrpsee::Methods> = vec![
-            sc_rpc::chain::new_full(client.clone(), spawner.clone())
-                .into_rpc()
-                .into(),
-            state.into_rpc().into(),
-            child_state.into_rpc().into(),
-            sc_rpc::author::Author::new(
-                client.clone(),
-                transaction_pool.clone(),
-                keystore,
-                spawner.clone(),
-            )
-            .into_rpc()
-            .into(),
-            sc_rpc::system::System::new(system_info, system_rpc_tx)
-                .into_rpc()
-                .into(),
-            transaction::Transaction::new(
-                client.clone(),
-                transaction_pool.clone(),
-                spawner.clone(),
-                transaction_metrics,
-            )
-            .into_rpc()
-            .into(),
-            transaction::TransactionBroadcast::new(
-                client.clone(),
-                transaction_pool.clone(),
-                spawner.clone(),
-                MAX_BROADCASTS_PER_CONNECTION,
-            )
-            .into_rpc()
-            .into(),
-            chain_head::ChainHead::new(
-                client.clone(),
-                backend.clone(),
-                spawner.clone(),
-                chain_head::ChainHeadConfig::default(),
-            )
-            .into_rpc()
-            .into(),
-            chain_spec::ChainSpec::new(
-                config.chain_spec.name().into(),
-                genesis_hash,
-                config.chain_spec.properties(),
-            )
-            .into_rpc()
-            .into(),
-            bitswap::Bitswap::new(client.clone(), sync_service.clone())
-                .into_rpc()
-                .into(),
-        ];
-        if let Some(storage) = backend.offchain_storage() {
-            parts.push(sc_rpc::offchain::Offchain::new(storage).into_rpc().into());
-        }
-        if archive {
-            parts.push(
-                archive::Archive::new(
+    let rpc_server = crate::rpc_server::start(
+        &mut config.rpc,
+        torus_api_only,
+        registry.as_ref(),
+        |spawner| {
+            use sc_rpc::{
+                author::AuthorApiServer,
+                chain::ChainApiServer,
+                offchain::OffchainApiServer,
+                state::{ChildStateApiServer, StateApiServer},
+                system::SystemApiServer,
+            };
+            use sc_rpc_spec_v2::{
+                archive::{self, ArchiveApiServer},
+                bitswap::{self, BitswapApiServer},
+                chain_head::{self, ChainHeadApiServer},
+                chain_spec::{self, ChainSpecApiServer},
+                transaction::{self, TransactionApiServer, TransactionBroadcastApiServer},
+            };
+            let (state, child_state) =
+                sc_rpc::state::new_full(client.clone(), spawner.clone(), tracing_execute_block);
+            let mut parts: Vec<jsonrpsee::Methods> = vec![
+                sc_rpc::chain::new_full(client.clone(), spawner.clone())
+                    .into_rpc()
+                    .into(),
+                state.into_rpc().into(),
+                child_state.into_rpc().into(),
+                sc_rpc::author::Author::new(
                     client.clone(),
-                    backend.clone(),
-                    genesis_hash,
+                    transaction_pool.clone(),
+                    keystore,
                     spawner.clone(),
                 )
                 .into_rpc()
                 .into(),
-            );
-        }
-        parts.push(rpc_builder(spawner)?.into());
-        let mut module = jsonrpsee::RpcModule::new(());
-        for part in parts {
-            module
-                .merge(part)
-                .map_err(|e| ServiceError::Application(e.into()))?;
-        }
-        Ok(module)
-    })?;
+                sc_rpc::system::System::new(system_info, system_rpc_tx)
+                    .into_rpc()
+                    .into(),
+                transaction::Transaction::new(
+                    client.clone(),
+                    transaction_pool.clone(),
+                    spawner.clone(),
+                    transaction_metrics,
+                )
+                .into_rpc()
+                .into(),
+                transaction::TransactionBroadcast::new(
+                    client.clone(),
+                    transaction_pool.clone(),
+                    spawner.clone(),
+                    MAX_BROADCASTS_PER_CONNECTION,
+                )
+                .into_rpc()
+                .into(),
+                chain_head::ChainHead::new(
+                    client.clone(),
+                    backend.clone(),
+                    spawner.clone(),
+                    chain_head::ChainHeadConfig::default(),
+                )
+                .into_rpc()
+                .into(),
+                chain_spec::ChainSpec::new(
+                    config.chain_spec.name().into(),
+                    genesis_hash,
+                    config.chain_spec.properties(),
+                )
+                .into_rpc()
+                .into(),
+                bitswap::Bitswap::new(client.clone(), sync_service.clone())
+                    .into_rpc()
+                    .into(),
+            ];
+            if let Some(storage) = backend.offchain_storage() {
+                parts.push(sc_rpc::offchain::Offchain::new(storage).into_rpc().into());
+            }
+            if archive {
+                parts.push(
+                    archive::Archive::new(
+                        client.clone(),
+                        backend.clone(),
+                        genesis_hash,
+                        spawner.clone(),
+                    )
+                    .into_rpc()
+                    .into(),
+                );
+            }
+            parts.push(rpc_builder(spawner)?.into());
+            let mut module = jsonrpsee::RpcModule::new(());
+            for part in parts {
+                module
+                    .merge(part)
+                    .map_err(|e| ServiceError::Application(e.into()))?;
+            }
+            Ok(module)
+        },
+    )?;
 
     spawn.spawn(
         "informant",

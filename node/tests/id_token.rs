@@ -194,6 +194,7 @@ fn claims() -> Value {
         "aud": "client-1",
         "sub": "User-42",
         "email": "Alice@Example.COM",
+        "email_verified": true,
         "iat": NOW - 100,
         "nbf": NOW - 100,
         "exp": NOW + 3500,
@@ -487,6 +488,86 @@ fn each_failure_class_has_its_own_error() {
             }),
         ),
         (
+            "exp 1e300 (the number that once stopped every node)",
+            rs256(&keys, &with(claims(), "exp", json!(1e300))),
+            Err(E::LifetimeTooLong {
+                lifetime: u64::MAX - (NOW - 100),
+                max_age: MAX_AGE,
+            }),
+        ),
+        (
+            "exp 2^62",
+            rs256(&keys, &with(claims(), "exp", json!(1u64 << 62))),
+            Err(E::LifetimeTooLong {
+                lifetime: (1u64 << 62) - (NOW - 100),
+                max_age: MAX_AGE,
+            }),
+        ),
+        (
+            "exp u64::MAX",
+            rs256(&keys, &with(claims(), "exp", json!(u64::MAX))),
+            Err(E::LifetimeTooLong {
+                lifetime: u64::MAX - (NOW - 100),
+                max_age: MAX_AGE,
+            }),
+        ),
+        (
+            "exp one second past the verifier's maximum age",
+            rs256(
+                &keys,
+                &with(claims(), "exp", json!(NOW - 100 + MAX_AGE + 1)),
+            ),
+            Err(E::LifetimeTooLong {
+                lifetime: MAX_AGE + 1,
+                max_age: MAX_AGE,
+            }),
+        ),
+        (
+            "exp before iat",
+            rs256(
+                &keys,
+                &with(with(claims(), "iat", json!(NOW + 30)), "exp", json!(NOW)),
+            ),
+            Err(E::ExpiresBeforeIssued {
+                iat: NOW + 30,
+                exp: NOW,
+            }),
+        ),
+        (
+            "iat and exp in the far future",
+            rs256(
+                &keys,
+                &with(with(claims(), "iat", json!(1e300)), "exp", json!(1e300)),
+            ),
+            Err(E::IssuedInFuture {
+                iat: u64::MAX,
+                now: NOW,
+            }),
+        ),
+        (
+            "email_verified false",
+            rs256(&keys, &with(claims(), "email_verified", json!(false))),
+            Err(E::EmailNotVerified),
+        ),
+        (
+            "email_verified the string true",
+            rs256(&keys, &with(claims(), "email_verified", json!("true"))),
+            Err(E::EmailNotVerified),
+        ),
+        (
+            "no email_verified",
+            rs256(&keys, &without(claims(), "email_verified")),
+            Err(E::EmailNotVerified),
+        ),
+        (
+            "a Kelvin-sign look-alike keeps its own id",
+            rs256(
+                &keys,
+                &with(claims(), "email", json!("\u{212A}ate@Example.com")),
+            ),
+            Ok("\u{212A}ate@example.com"),
+        ),
+        (
             "no iat",
             rs256(&keys, &without(claims(), "iat")),
             Err(E::MissingClaim("iat")),
@@ -611,10 +692,10 @@ fn the_id_claim_rule_is_applied() {
         ),
     );
 
-    // E-mail, lower-cased with Unicode rules.
+    // E-mail, its ASCII letters lower-cased (as the chain and the client do): `É` stays.
     assert_eq!(
         id(&verify(&token, &config, NOW).expect("valid")),
-        "émile.zoë@example.com"
+        "Émile.zoë@example.com"
     );
     // E-mail kept as is.
     config.id_claim.lowercase = false;
@@ -630,6 +711,19 @@ fn the_id_claim_rule_is_applied() {
     // A named claim.
     config.id_claim.claim = IdClaim::Named(bv(b"preferred_username".to_vec()));
     assert_eq!(id(&verify(&token, &config, NOW).expect("valid")), "zoë_42");
+    // A named claim needs no email_verified; `email` does.
+    let unverified = rs256(
+        &keys,
+        &with(
+            without(claims(), "email_verified"),
+            "preferred_username",
+            json!("Zoë_42"),
+        ),
+    );
+    assert_eq!(
+        id(&verify(&unverified, &config, NOW).expect("valid")),
+        "zoë_42"
+    );
     config.id_claim.claim = IdClaim::Named(bv(b"wallet_address".to_vec()));
     assert_eq!(
         verify(&token, &config, NOW),
@@ -675,12 +769,40 @@ fn clock_skew_edges() {
         check(with(no_nbf, "iat", json!(NOW + SKEW + 1))),
         Err(IdTokenError::IssuedInFuture { .. })
     ));
-    // iat: at most max age + skew ago.
-    assert!(check(with(claims(), "iat", json!(NOW - MAX_AGE - SKEW))).is_ok());
+    // iat: at most max age + skew ago (exp within the max age of iat, and not past).
+    let old = |iat: u64| with(with(claims(), "iat", json!(iat)), "exp", json!(NOW));
+    assert!(check(old(NOW - MAX_AGE)).is_ok());
+    assert!(check(with(
+        old(NOW - MAX_AGE - SKEW),
+        "exp",
+        json!(NOW - SKEW + 1)
+    ))
+    .is_ok());
     assert!(matches!(
-        check(with(claims(), "iat", json!(NOW - MAX_AGE - SKEW - 1))),
+        check(old(NOW - MAX_AGE - SKEW - 1)),
         Err(IdTokenError::TooOld { .. })
     ));
+    // exp: at most max age after iat, exactly.
+    let lives = |secs: u64| with(claims(), "exp", json!(NOW - 100 + secs));
+    assert!(check(lives(MAX_AGE)).is_ok());
+    assert!(matches!(
+        check(lives(MAX_AGE + 1)),
+        Err(IdTokenError::LifetimeTooLong { .. })
+    ));
+    // The global cap applies to a verifier whose own maximum is longer.
+    let mut lenient = keys.config();
+    lenient.max_token_age_secs = u64::MAX;
+    let day = torus_node::id_token::MAX_TOKEN_AGE_SECS;
+    let long = rs256(&keys, &with(claims(), "exp", json!(NOW - 100 + day + 1)));
+    assert_eq!(
+        verify(&long, &lenient, NOW),
+        Err(IdTokenError::LifetimeTooLong {
+            lifetime: day + 1,
+            max_age: day
+        })
+    );
+    let verified = verify(&rs256(&keys, &claims()), &lenient, NOW).expect("valid");
+    assert_eq!(verified.replay_deadline(), NOW + 3500 + SKEW);
 }
 
 #[test]

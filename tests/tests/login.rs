@@ -161,24 +161,15 @@ fn public_x(scalar: &Scalar) -> String {
     )
 }
 
+/// Registers the login verifier, with an allowance of 100 keys.
 async fn register_verifier(node: &Node, issuer: &TestIssuer) -> Result<()> {
-    let events = node
-        .submit_and_watch(
-            Sr25519Keyring::Ferdie,
-            RuntimeCall::Verifiers(pallet_verifiers::Call::<Runtime>::register {
-                name: VERIFIER.as_bytes().to_vec().try_into().expect("short"),
-                config: issuer.verifier_config(),
-            }),
-        )
-        .await?;
-    ensure!(
-        events.iter().any(|e| matches!(
-            e,
-            RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { .. })
-        )),
-        "the verifier was not registered: {events:?}"
-    );
-    Ok(())
+    node.register_verifier(
+        Sr25519Keyring::Ferdie,
+        VERIFIER,
+        issuer.verifier_config(),
+        100,
+    )
+    .await
 }
 
 /// Waits until every node's best block has a key in the buffer (a node assigns only from its
@@ -236,6 +227,8 @@ async fn users_log_in_and_get_their_key_with_the_rust_and_the_javascript_client(
     let issuer = TestIssuer::new();
     let key = with_logs(&network, || logins(&network, &issuer)).await?;
     with_logs(&network, || refusals(&network, &issuer)).await?;
+    replay_after_restart(&mut network, &issuer).await?;
+    with_logs(&network, || assignment_flood(&network, &issuer)).await?;
     network.node_mut("dave").kill();
     with_logs(&network, || async {
         let endpoints = network.nodes.iter().map(endpoint).collect();
@@ -515,6 +508,36 @@ async fn refusals(network: &Network, issuer: &TestIssuer) -> Result<()> {
             issuer.sign(&es, &with("iat", json!(now - 7200))),
             3137,
         ),
+        // Absurd times: each refused with its own code (`exp: 1e300` once stopped every node).
+        (
+            "exp 1e300",
+            issuer.sign(&rs, &with("exp", json!(1e300))),
+            3138,
+        ),
+        (
+            "exp 2^62",
+            issuer.sign(&rs, &with("exp", json!(1u64 << 62))),
+            3138,
+        ),
+        (
+            "exp u64::MAX",
+            issuer.sign(&rs, &with("exp", json!(u64::MAX))),
+            3138,
+        ),
+        (
+            "iat and exp in the far future",
+            issuer.sign(&rs, &with("iat", json!(1e300))),
+            3136,
+        ),
+        (
+            "exp before iat",
+            issuer.sign(&es, &{
+                let mut c = with("iat", json!(now + 30));
+                c["exp"] = json!(now);
+                c
+            }),
+            3139,
+        ),
         ("no id claim", issuer.sign(&es, &without("sub")), 3140),
         ("another user's token", issuer.token("eve", true), 3003),
     ];
@@ -522,6 +545,12 @@ async fn refusals(network: &Network, issuer: &TestIssuer) -> Result<()> {
         expect_refused(&nodes, "mallory", &token, code)
             .await
             .with_context(|| format!("case: {case}"))?;
+    }
+    // Every node is still up and answering after the absurd tokens.
+    for node in &nodes {
+        node.call("system_health", jsonrpsee::rpc_params![])
+            .await
+            .with_context(|| format!("{} stopped answering", node.name))?;
     }
     // Nothing was released or assigned for the refused logins.
     ensure!(
@@ -537,6 +566,141 @@ async fn refusals(network: &Network, issuer: &TestIssuer) -> Result<()> {
     ensure!(
         matches!(&lookup_reply, Err(Refusal { code: 1002, data }) if data.contains("Verifier + VerifierID has not yet been assigned")),
         "{lookup_reply:?}"
+    );
+    Ok(())
+}
+
+/// A node killed with -9 and restarted refuses every token it answered and every commitment
+/// it signed before: its replay guards are on disk before it acts.
+async fn replay_after_restart(network: &mut Network, issuer: &TestIssuer) -> Result<()> {
+    let (answered, answered_signatures, signed_only) = with_logs(network, || async {
+        let nodes = nodes(network);
+        let token = issuer.token("alice", true);
+        let signatures = commit(&nodes, &token, "alice").await?;
+        share(nodes[0], "alice", &token, &signatures)
+            .await?
+            .map_err(|e| anyhow!("a fresh login was refused: {e:?}"))?;
+        let signed_only = issuer.token("alice", false);
+        commit(&nodes[..1], &signed_only, "alice").await?;
+        Ok((token, signatures, signed_only))
+    })
+    .await?;
+    // Kill -9 (no shutdown, nothing flushed) and start again on the same base path.
+    network.node_mut("alice").kill();
+    network.restart("alice").await?;
+    with_logs(network, || async {
+        let nodes = nodes(network);
+        let replayed = share(nodes[0], "alice", &answered, &answered_signatures).await?;
+        ensure!(
+            matches!(replayed, Err(Refusal { code: 2004, .. })),
+            "a token answered before the restart was answered again: {replayed:?}"
+        );
+        let (x, y) = session_key();
+        for token in [&answered, &signed_only] {
+            let again = call(
+                nodes[0],
+                "CommitmentRequest",
+                json!({
+                    "messageprefix": "mug00", "tokencommitment": keccak_hex(token.as_bytes()),
+                    "temppubx": x, "temppuby": y, "verifieridentifier": VERIFIER,
+                }),
+            )
+            .await?;
+            ensure!(
+                matches!(again, Err(Refusal { code: 2004, .. })),
+                "a commitment seen before the restart was signed again: {again:?}"
+            );
+        }
+        // A new login still works on the restarted node.
+        let token = issuer.token("alice", true);
+        let signatures = commit(&nodes, &token, "alice").await?;
+        share(nodes[0], "alice", &token, &signatures)
+            .await?
+            .map_err(|e| anyhow!("a fresh login after the restart was refused: {e:?}"))?;
+        Ok(())
+    })
+    .await
+}
+
+/// One address asks for keys of many random users of a verifier with a small allowance: the
+/// chain assigns at most the allowance, the rest is refused with a clear error, the buffer
+/// loses no more than that, and another verifier's users still log in.
+async fn assignment_flood(network: &Network, issuer: &TestIssuer) -> Result<()> {
+    const FLOOD: &str = "flood-dapp";
+    const ALLOWANCE: u32 = 5;
+    let nodes = nodes(network);
+    nodes[0]
+        .register_verifier(
+            Sr25519Keyring::Eve,
+            FLOOD,
+            issuer.verifier_config(),
+            ALLOWANCE,
+        )
+        .await?;
+    wait_for(Duration::from_secs(30), || async {
+        Ok(nodes[1].allowance(FLOOD).await? == ALLOWANCE)
+    })
+    .await
+    .context("the flood verifier's allowance is on chain")?;
+    let buffer_before: u64 = nodes[1].runtime_api("KeysApi_buffer_size", &[]).await?;
+    let requests = (0..40).map(|i| {
+        let node = nodes[i % nodes.len()];
+        let id = format!("random-{:016x}", rand::random::<u64>());
+        async move {
+            call(
+                node,
+                "GetPubKeyOrKeyAssign",
+                json!({"verifier": FLOOD, "verifier_id": id}),
+            )
+            .await
+        }
+    });
+    let replies = futures::future::join_all(requests).await;
+    let mut assigned = 0;
+    for reply in replies {
+        match reply? {
+            Ok(_) => assigned += 1,
+            // Allowance spent, the verifier's block full, the caller over its rate, or the
+            // wait for an assignment that the chain then refused.
+            Err(Refusal { code, .. }) if [1005, 1006, 1004, 4290, 4292].contains(&code) => {}
+            Err(other) => bail!("unexpected refusal in the flood: {other:?}"),
+        }
+    }
+    ensure!(
+        assigned <= ALLOWANCE,
+        "{assigned} keys assigned on an allowance of {ALLOWANCE}"
+    );
+    ensure!(nodes[1].allowance(FLOOD).await? <= ALLOWANCE - assigned);
+    let buffer_after: u64 = nodes[1].runtime_api("KeysApi_buffer_size", &[]).await?;
+    ensure!(
+        buffer_after + u64::from(ALLOWANCE) >= buffer_before,
+        "the flood took {} keys from the buffer",
+        buffer_before.saturating_sub(buffer_after)
+    );
+    let spent = call(
+        nodes[2],
+        "GetPubKeyOrKeyAssign",
+        json!({"verifier": FLOOD, "verifier_id": "one-more-random-user"}),
+    )
+    .await?;
+    ensure!(
+        matches!(&spent, Err(Refusal { code: 1005, data }) if data.contains("allowance")),
+        "{spent:?}"
+    );
+    // The other verifier's users are not affected.
+    let client = torus_client::TorusClient::new(nodes.iter().map(|n| endpoint(n)).collect());
+    let started = std::time::Instant::now();
+    client
+        .retrieve_key(
+            VERIFIER,
+            "bob-after-the-flood",
+            &issuer.token("bob-after-the-flood", true),
+        )
+        .await
+        .context("a login of another verifier after the flood")?;
+    println!(
+        "a first login of another verifier right after the flood took {:?}",
+        started.elapsed()
     );
     Ok(())
 }

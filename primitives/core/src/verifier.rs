@@ -195,12 +195,24 @@ pub struct IdClaimRule {
 }
 
 impl IdClaimRule {
-    /// Whether `verifier_id` can be the output of this rule. When the rule lower-cases, an id
-    /// with an ASCII upper-case letter is refused, so that one user cannot end up with two keys
-    /// through two spellings. (Nodes lower-case with full Unicode rules; the chain checks the
-    /// ASCII part, which is what matters for e-mail addresses.)
+    /// Whether `verifier_id` can be the output of this rule ([`Self::normalize`]). When the
+    /// rule lower-cases, an id with an ASCII upper-case letter is refused, so that one user
+    /// cannot end up with two keys through two spellings.
     pub fn is_normalized(&self, verifier_id: &[u8]) -> bool {
         !self.lowercase || !verifier_id.iter().any(u8::is_ascii_uppercase)
+    }
+
+    /// The user's id from the claim's `value`: when the rule lower-cases, its ASCII letters
+    /// lower-cased and every other character kept as it is. The chain, the node and the client
+    /// all use this one rule. Only ASCII is folded, on purpose: full Unicode lower-casing maps
+    /// look-alikes onto ASCII (the Kelvin sign `U+212A` becomes `k`, `İ` becomes `i̇`), so
+    /// whoever could register `\u{212A}ate@…` at an issuer would get the key of `kate@…`.
+    pub fn normalize<'a>(&self, value: &'a str) -> alloc::borrow::Cow<'a, str> {
+        if self.lowercase && value.bytes().any(|b| b.is_ascii_uppercase()) {
+            alloc::borrow::Cow::Owned(value.to_ascii_lowercase())
+        } else {
+            alloc::borrow::Cow::Borrowed(value)
+        }
     }
 }
 
@@ -226,6 +238,11 @@ pub enum KeyType {
     ThresholdSigning,
 }
 
+/// The longest maximum token age a verifier may set, in seconds (one day). Nodes apply it to
+/// verifiers recorded before it existed too, so that no accepted token lives longer and the
+/// nodes' replay guards stay bounded.
+pub const MAX_TOKEN_AGE_SECS: u64 = 24 * 3600;
+
 /// Everything a node needs to verify a verifier's id tokens.
 #[derive(
     Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
@@ -239,7 +256,8 @@ pub struct VerifierConfig {
     pub jwks: Jwks,
     /// Which claim is the user's id.
     pub id_claim: IdClaimRule,
-    /// The maximum age of a token in seconds, measured from its `iat`.
+    /// The maximum age of a token in seconds, measured from its `iat`: 1 to
+    /// [`MAX_TOKEN_AGE_SECS`]. A token's `exp` may also lie at most this long after its `iat`.
     pub max_token_age_secs: u64,
     /// The kind of key a login gets. Fixed at registration.
     pub key_type: KeyType,
@@ -262,7 +280,7 @@ pub enum InvalidVerifier {
     DuplicateKid,
     /// A named id claim has an empty name.
     ClaimName,
-    /// The maximum token age is zero.
+    /// The maximum token age is zero or above [`MAX_TOKEN_AGE_SECS`].
     TokenAge,
 }
 
@@ -318,7 +336,7 @@ impl VerifierConfig {
                 return Err(InvalidVerifier::ClaimName);
             }
         }
-        if self.max_token_age_secs == 0 {
+        if self.max_token_age_secs == 0 || self.max_token_age_secs > MAX_TOKEN_AGE_SECS {
             return Err(InvalidVerifier::TokenAge);
         }
         Ok(())
@@ -338,6 +356,33 @@ pub struct VerifierRecord<AccountId, Balance> {
     /// The amount held from `depositor`.
     pub deposit: Balance,
     /// The configuration.
+    pub config: VerifierConfig,
+}
+
+/// What an announced change of a verifier replaces (the owner call that announced it).
+#[derive(
+    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+)]
+pub enum VerifierChange {
+    /// The whole configuration (`update_config`).
+    Config,
+    /// The JWKS (`rotate_jwks`).
+    Jwks,
+    /// One key added to the JWKS (`add_jwk`), by its `kid`.
+    AddJwk(JwkKeyId),
+}
+
+/// A change of a verifier that was announced and is not in effect yet. A verifier has at most
+/// one; until `effective_at` the verifier keeps its current configuration.
+#[derive(
+    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
+)]
+pub struct PendingChange<BlockNumber> {
+    /// What the change replaces.
+    pub change: VerifierChange,
+    /// The block from which on the verifier has `config` (applied when that block starts).
+    pub effective_at: BlockNumber,
+    /// The whole configuration the verifier will have, already checked.
     pub config: VerifierConfig,
 }
 
@@ -409,6 +454,10 @@ mod tests {
         let mut c = config();
         c.max_token_age_secs = 0;
         assert_eq!(c.validate(), Err(InvalidVerifier::TokenAge));
+        c.max_token_age_secs = MAX_TOKEN_AGE_SECS + 1;
+        assert_eq!(c.validate(), Err(InvalidVerifier::TokenAge));
+        c.max_token_age_secs = MAX_TOKEN_AGE_SECS;
+        assert_eq!(c.validate(), Ok(()));
     }
 
     #[test]
@@ -499,6 +548,33 @@ mod tests {
             lowercase: false,
         };
         assert!(keep_case.is_normalized(b"AbC123"));
+    }
+
+    #[test]
+    fn normalizing_folds_ascii_only_so_look_alikes_stay_apart() {
+        let rule = IdClaimRule {
+            claim: IdClaim::Email,
+            lowercase: true,
+        };
+        assert_eq!(rule.normalize("Kate@Example.COM"), "kate@example.com");
+        // The Kelvin sign lower-cases to `k` under full Unicode rules; here it stays itself.
+        assert_eq!("\u{212A}ate".to_lowercase(), "kate");
+        assert_eq!(
+            rule.normalize("\u{212A}ate@example.com"),
+            "\u{212A}ate@example.com"
+        );
+        assert_ne!(
+            rule.normalize("\u{212A}ate@example.com"),
+            rule.normalize("Kate@example.com")
+        );
+        for id in ["Kate@Example.COM", "\u{212A}ate@x", "ÀLICE@x", "bob"] {
+            assert!(rule.is_normalized(rule.normalize(id).as_bytes()), "{id}");
+        }
+        let keep_case = IdClaimRule {
+            claim: IdClaim::Sub,
+            lowercase: false,
+        };
+        assert_eq!(keep_case.normalize("AbC"), "AbC");
     }
 
     #[test]

@@ -1,0 +1,342 @@
+//! What the Torus API reads from the chain, and the caches that make it cheap: the verifiers of
+//! the best block, and — from finalized blocks only — the committee, assignments, key records
+//! and this node's checked shares. Everything that leads to a secret being released is read
+//! from a finalized block, which no fork can take back.
+
+use std::{
+    collections::{HashMap, HashSet},
+    future::Future,
+    sync::{Arc, MutexGuard},
+    time::Duration,
+};
+
+use futures::StreamExt;
+use k256::{ecdsa::SigningKey, elliptic_curve::ops::MulByGenerator, ProjectivePoint};
+use polkadot_sdk::{
+    sc_client_api::BlockchainEvents, sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend,
+    sp_core::ByteArray, sp_keystore::Keystore,
+};
+use torus_crypto::vss::FeldmanCommitment;
+use torus_primitives::{
+    dkg::{app, DkgId, DKG_KEY_TYPE},
+    AssignedKey, DkgApi, KeyType, KeysApi, VerifierConfig, VerifiersApi,
+};
+use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash};
+use zeroize::Zeroizing;
+
+use super::{
+    error::{internal, ApiError},
+    lock,
+    wire::point_to_hex,
+    TorusApi,
+};
+use crate::keyholder::store::{keystore_secret, StoredShares};
+
+/// The most finalized assignments, key batches and checked keys kept in memory.
+const CACHE_CAPACITY: usize = 100_000;
+/// The most decrypted share batches kept in memory.
+const SHARE_BATCHES_CACHED: usize = 64;
+
+/// The node's place in a committee.
+#[derive(Clone)]
+pub(super) struct Member {
+    /// The committee's DKG keys, member `i` at `i − 1`.
+    pub committee: Vec<DkgId>,
+    /// This node's 1-based index.
+    pub index: u16,
+    /// This node's DKG key.
+    pub pair: app::Pair,
+    /// The same DKG key for `k256`'s ECDSA (zeroized on drop), for the hot signing path.
+    pub signer: SigningKey,
+    /// The DKG public key's padded hex X and Y, as replies carry it.
+    pub public_xy: (String, String),
+}
+
+/// What the chain says at one block: read once per block, not once per request.
+#[derive(Default)]
+pub(super) struct BlockView {
+    at: Hash,
+    /// This node in the committee at `at`, once read.
+    member: Option<Member>,
+    /// This node in an earlier block's committee (reused if the committee is the same).
+    previous: Option<Member>,
+    verifiers: HashMap<String, Option<VerifierConfig>>,
+}
+
+/// Facts that never change once finalized: assignments, the batch of each key, keys whose
+/// share this node has checked against their commitments; this node's decrypted share
+/// batches (zeroized when dropped); public nonce points.
+#[derive(Default)]
+pub(super) struct Finalized {
+    assignments: HashMap<(String, String), AssignedKey>,
+    batches: HashMap<u64, u64>,
+    checked: HashSet<u64>,
+    shares: HashMap<u64, Arc<StoredShares>>,
+    pub pub_nonces: HashMap<[u8; 32], super::wire::PubNonce>,
+}
+
+impl Finalized {
+    /// Makes room for one more entry in a cache of at most `capacity` entries (forgetting all:
+    /// the caches are refilled from the chain, and a clear is O(1) per entry once in a while).
+    pub fn room<K, V>(map: &mut HashMap<K, V>, capacity: usize) {
+        if map.len() >= capacity {
+            map.clear();
+        }
+    }
+}
+
+impl<C, P> TorusApi<C, P>
+where
+    C: ProvideRuntimeApi<Block>
+        + HeaderBackend<Block>
+        + BlockchainEvents<Block>
+        + Send
+        + Sync
+        + 'static,
+    C::Api: KeysApi<Block> + DkgApi<Block, BlockNumber> + VerifiersApi<Block, AccountId, Balance>,
+{
+    pub(super) fn best(&self) -> Hash {
+        self.client.info().best_hash
+    }
+
+    pub(super) fn finalized_hash(&self) -> Hash {
+        self.client.info().finalized_hash
+    }
+
+    /// The view of block `at`, started afresh when that view's block changed.
+    fn view(&self, at: Hash) -> MutexGuard<'_, BlockView> {
+        let mut view = lock(self.views_for(at));
+        if view.at != at {
+            let previous = view.member.take().or_else(|| view.previous.take());
+            *view = BlockView {
+                at,
+                member: None,
+                previous,
+                verifiers: HashMap::new(),
+            };
+        }
+        view
+    }
+
+    /// The DirectAuth verifier `name` at block `at` (the best or the finalized block, each with
+    /// its own view).
+    pub(super) fn verifier(&self, at: Hash, name: &str) -> Result<VerifierConfig, ApiError> {
+        let cached = self.view(at).verifiers.get(name).cloned();
+        let config = match cached {
+            Some(config) => config,
+            None => {
+                let config = self
+                    .client
+                    .runtime_api()
+                    .verifier(at, name.as_bytes().to_vec())
+                    .map_err(|e| internal("reading a verifier", e))?
+                    .map(|record| record.config)
+                    .filter(|config| config.key_type == KeyType::DirectAuth);
+                self.view(at)
+                    .verifiers
+                    .insert(name.to_owned(), config.clone());
+                config
+            }
+        };
+        config.ok_or_else(|| ApiError::VerifierNotSupported(name.to_owned()))
+    }
+
+    /// The view that serves block `at`: one for the finalized block, one for the others.
+    fn views_for(&self, at: Hash) -> &std::sync::Mutex<BlockView> {
+        if at == self.finalized_hash() {
+            &self.finalized_view
+        } else {
+            &self.best_view
+        }
+    }
+
+    /// The user's key at block `at`, `None` if not assigned there.
+    pub(super) fn lookup_at(
+        &self,
+        at: Hash,
+        verifier: &str,
+        id: &str,
+    ) -> Result<Option<AssignedKey>, ApiError> {
+        self.client
+            .runtime_api()
+            .lookup(at, verifier.as_bytes().to_vec(), id.as_bytes().to_vec())
+            .map_err(|e| internal("looking up a key", e))
+    }
+
+    /// The user's key in the finalized block. Assignments there never change, so those found
+    /// are remembered.
+    pub(super) fn lookup_finalized(
+        &self,
+        verifier: &str,
+        id: &str,
+    ) -> Result<Option<AssignedKey>, ApiError> {
+        let user = (verifier.to_owned(), id.to_owned());
+        if let Some(key) = lock(&self.finalized).assignments.get(&user) {
+            return Ok(Some(key.clone()));
+        }
+        let key = self.lookup_at(self.finalized_hash(), verifier, id)?;
+        if let Some(key) = &key {
+            let mut cache = lock(&self.finalized);
+            Finalized::room(&mut cache.assignments, CACHE_CAPACITY);
+            cache.assignments.insert(user, key.clone());
+        }
+        Ok(key)
+    }
+
+    /// Waits (at most `timeout`) until `read` of the finalized block gives a value: at once if
+    /// it does already, otherwise at each finalized block until it does.
+    pub(super) async fn when_finalized<T>(
+        &self,
+        timeout: Duration,
+        read: impl Fn() -> Result<Option<T>, ApiError>,
+        on_timeout: ApiError,
+    ) -> Result<T, ApiError> {
+        // Subscribe before the first read so that no finalization is missed.
+        let mut finalized = self.client.finality_notification_stream();
+        if let Some(value) = read()? {
+            return Ok(value);
+        }
+        let wait = async {
+            while finalized.next().await.is_some() {
+                if let Some(value) = read()? {
+                    return Ok(value);
+                }
+            }
+            Err(internal(
+                "waiting for finality",
+                "the finality stream ended",
+            ))
+        };
+        with_timeout(timeout, wait).await.unwrap_or(Err(on_timeout))
+    }
+
+    /// This node's index and DKG key in the committee of the finalized block.
+    pub(super) fn member(&self) -> Result<Member, ApiError> {
+        let at = self.finalized_hash();
+        if let Some(member) = self.view(at).member.clone() {
+            return Ok(member);
+        }
+        let committee = self
+            .client
+            .runtime_api()
+            .committee(at)
+            .map_err(|e| internal("reading the committee", e))?;
+        let previous = self.view(at).previous.clone();
+        let member = match previous.filter(|m| m.committee == committee) {
+            Some(member) => member,
+            None => self.member_of(committee)?,
+        };
+        self.view(at).member = Some(member.clone());
+        Ok(member)
+    }
+
+    fn member_of(&self, committee: Vec<DkgId>) -> Result<Member, ApiError> {
+        let (index, pair) = committee
+            .iter()
+            .enumerate()
+            .find_map(|(i, key)| {
+                self.keystore
+                    .has_keys(&[(key.to_raw_vec(), DKG_KEY_TYPE)])
+                    .then(|| self.keystore.key_pair::<app::Pair>(key).ok().flatten())
+                    .flatten()
+                    .and_then(|pair| Some((u16::try_from(i + 1).ok()?, pair)))
+            })
+            .ok_or(ApiError::NoShare("not a member of the current committee"))?;
+        let signer = SigningKey::from_bytes(&pair.clone().into_inner().seed().into())
+            .map_err(|e| internal("loading the DKG key", e))?;
+        let public_xy = point_to_hex(signer.verifying_key().as_affine());
+        Ok(Member {
+            committee,
+            index,
+            pair,
+            signer,
+            public_xy,
+        })
+    }
+
+    /// This node's share of `key` and its x coordinate, from the finalized block's record of
+    /// the key, checked against the key's commitments on chain (`share·G` must be the
+    /// commitments' evaluation at this node's index) before it is ever served.
+    pub(super) fn share_of(
+        &self,
+        key: &AssignedKey,
+    ) -> Result<(u16, Zeroizing<[u8; 32]>), ApiError> {
+        let stored = self.shares_of_batch(key.key_id)?;
+        let share = stored
+            .share(key.key_id)
+            .ok_or(ApiError::NoShare("no share of the key"))?;
+        let index = stored.shares.index;
+        if !lock(&self.finalized).checked.contains(&key.key_id) {
+            let points = self
+                .client
+                .runtime_api()
+                .key_commitments(self.finalized_hash(), key.key_id)
+                .map_err(|e| internal("reading a key's commitments", e))?
+                .ok_or(ApiError::NoShare("the key has no commitments on chain"))?;
+            let commitment = FeldmanCommitment::from_bytes(&points)
+                .map_err(|e| internal("decoding a key's commitments", e))?;
+            let expected = commitment
+                .public_share(index)
+                .map_err(|e| internal("evaluating a key's commitments", e))?;
+            if ProjectivePoint::mul_by_generator(share) != expected {
+                log::error!(
+                    target: "torus-api",
+                    "the stored share of key {} does not match its commitments on chain; not served",
+                    key.key_id
+                );
+                return Err(ApiError::NoShare("the stored share does not match the key"));
+            }
+            let mut cache = lock(&self.finalized);
+            if cache.checked.len() >= CACHE_CAPACITY {
+                cache.checked.clear();
+            }
+            cache.checked.insert(key.key_id);
+        }
+        Ok((
+            index,
+            Zeroizing::new(torus_crypto::encoding::scalar_to_bytes(share)),
+        ))
+    }
+
+    /// This node's decrypted shares of the batch of key `key_id` in the finalized block (kept
+    /// for the next logins).
+    fn shares_of_batch(&self, key_id: u64) -> Result<Arc<StoredShares>, ApiError> {
+        let known_batch = lock(&self.finalized).batches.get(&key_id).copied();
+        let batch = match known_batch {
+            Some(batch) => batch,
+            None => {
+                let record = self
+                    .client
+                    .runtime_api()
+                    .key(self.finalized_hash(), key_id)
+                    .map_err(|e| internal("reading a key", e))?
+                    .ok_or(ApiError::NoShare("the key is not in a finalized block"))?;
+                let mut cache = lock(&self.finalized);
+                Finalized::room(&mut cache.batches, CACHE_CAPACITY);
+                cache.batches.insert(key_id, record.batch);
+                record.batch
+            }
+        };
+        if let Some(stored) = lock(&self.finalized).shares.get(&batch) {
+            return Ok(stored.clone());
+        }
+        let stored = self
+            .store
+            .load(batch, |dkg_key| keystore_secret(&self.keystore, dkg_key))
+            .map_err(|e| internal("reading the share store", e))?
+            .ok_or(ApiError::NoShare("no share of the key's batch"))?;
+        let stored = Arc::new(stored);
+        let mut cache = lock(&self.finalized);
+        Finalized::room(&mut cache.shares, SHARE_BATCHES_CACHED);
+        cache.shares.insert(batch, stored.clone());
+        Ok(stored)
+    }
+}
+
+/// `future`, or `None` once `timeout` has passed.
+pub(super) async fn with_timeout<T>(
+    timeout: Duration,
+    future: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::time::timeout(timeout, future).await.ok()
+}

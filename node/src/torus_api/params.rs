@@ -1,0 +1,241 @@
+//! Parsing of the four methods' parameters: from the JSON the caller sent to values whose every
+//! length, count and number is within bounds, or a clear [`ApiError`]. Pure functions, no chain
+//! and no clock, so that a property test can throw anything at them.
+
+use jsonrpsee::types::Params;
+use k256::AffinePoint;
+use torus_primitives::limits::{MAX_VERIFIER_ID_LEN, MAX_VERIFIER_NAME_LEN};
+
+use super::{
+    error::ApiError,
+    wire::{
+        parse_hex32, point_from_hex, CommitmentParams, LookupParams, ShareItem, ShareParams,
+        MESSAGE_PREFIX,
+    },
+    MAX_SESSION_SECS,
+};
+use crate::id_token::{self, MAX_TOKEN_LEN};
+
+/// The most node signatures a login may carry before the committee is even read (a committee
+/// is never larger; the handler then bounds them by the committee's size).
+pub const MAX_NODE_SIGNATURES: usize = 1024;
+/// The longest field of a node signature accepted (the signed data is ≈ 300 bytes).
+const MAX_SIGNATURE_FIELD_LEN: usize = 1024;
+
+/// A user named by a lookup: verifier name and verifier id, each within its on-chain bound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// The verifier's name.
+    pub verifier: String,
+    /// The user's id under the verifier.
+    pub verifier_id: String,
+}
+
+/// A `CommitmentRequest`, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commitment {
+    /// keccak-256 of the id token.
+    pub commitment: [u8; 32],
+    /// The client's session key.
+    pub session_key: AffinePoint,
+    /// The verifier's name.
+    pub verifier: String,
+    /// The user's id, if the client named it.
+    pub verifier_id: Option<String>,
+}
+
+/// A `GetShareOrKeyAssign` login, checked: one item, a token in its one accepted spelling,
+/// a session lifetime within bounds and at most [`MAX_NODE_SIGNATURES`] signatures.
+#[derive(Clone, Debug)]
+pub struct Login {
+    /// The login as sent.
+    pub item: ShareItem,
+    /// The commitment of the token ([`id_token::commitment`] of its normalized spelling).
+    pub commitment: [u8; 32],
+}
+
+fn parse<T: serde::de::DeserializeOwned>(params: &Params<'_>) -> Result<T, ApiError> {
+    params
+        .parse()
+        .map_err(|e| ApiError::InvalidParams(e.message().to_owned()))
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.len() > MAX_VERIFIER_NAME_LEN as usize {
+        return Err(ApiError::TooLong("verifier name"));
+    }
+    Ok(())
+}
+
+fn check_id(id: &str) -> Result<(), ApiError> {
+    if id.len() > MAX_VERIFIER_ID_LEN as usize {
+        return Err(ApiError::TooLong("verifier_id"));
+    }
+    Ok(())
+}
+
+/// `VerifierLookupRequest` and `GetPubKeyOrKeyAssign`.
+pub fn lookup(params: &Params<'_>) -> Result<User, ApiError> {
+    let p: LookupParams = parse(params)?;
+    check_name(&p.verifier)?;
+    check_id(&p.verifier_id)?;
+    Ok(User {
+        verifier: p.verifier,
+        verifier_id: p.verifier_id,
+    })
+}
+
+/// `CommitmentRequest`.
+pub fn commitment(params: &Params<'_>) -> Result<Commitment, ApiError> {
+    let p: CommitmentParams = parse(params)?;
+    if p.messageprefix != MESSAGE_PREFIX {
+        return Err(ApiError::WrongPrefix);
+    }
+    let commitment = (p.tokencommitment.len() == 64)
+        .then(|| parse_hex32(&p.tokencommitment))
+        .flatten()
+        .ok_or(ApiError::BadCommitment)?;
+    let session_key = point_from_hex(&p.temppubx, &p.temppuby).ok_or(ApiError::BadSessionKey)?;
+    check_name(&p.verifieridentifier)?;
+    if let Some(id) = &p.verifier_id {
+        check_id(id)?;
+    }
+    Ok(Commitment {
+        commitment,
+        session_key,
+        verifier: p.verifieridentifier,
+        verifier_id: p.verifier_id,
+    })
+}
+
+/// `GetShareOrKeyAssign`.
+pub fn login(params: &Params<'_>) -> Result<Login, ApiError> {
+    let p: ShareParams = parse(params)?;
+    let Ok([item]) = <[ShareItem; 1]>::try_from(p.item) else {
+        return Err(ApiError::InvalidParams(
+            "item must hold exactly one login".into(),
+        ));
+    };
+    if !(1..=MAX_SESSION_SECS).contains(&item.session_token_exp_second) {
+        return Err(ApiError::BadSessionLifetime);
+    }
+    check_name(&item.verifieridentifier)?;
+    check_id(&item.verifier_id)?;
+    if item.idtoken.len() > MAX_TOKEN_LEN + 64 {
+        return Err(ApiError::IdToken(id_token::IdTokenError::TooLong));
+    }
+    if item.nodesignatures.len() > MAX_NODE_SIGNATURES {
+        return Err(ApiError::TooManySignatures {
+            found: item.nodesignatures.len(),
+            members: MAX_NODE_SIGNATURES,
+        });
+    }
+    if item
+        .nodesignatures
+        .iter()
+        .any(|s| s.data.len() > MAX_SIGNATURE_FIELD_LEN || s.signature.len() > 132)
+    {
+        return Err(ApiError::TooLong("nodesignatures"));
+    }
+    let token = id_token::normalize(&item.idtoken).map_err(ApiError::IdToken)?;
+    let commitment = id_token::commitment(token);
+    Ok(Login { item, commitment })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(json: &str) -> Params<'_> {
+        Params::new(Some(json))
+    }
+
+    #[test]
+    fn lookups_are_bounded_by_the_chain_limits() {
+        let ok = lookup(&params(r#"{"verifier":"demo","verifier_id":"alice"}"#)).expect("valid");
+        assert_eq!(ok.verifier, "demo");
+        let long_id = format!(
+            r#"{{"verifier":"demo","verifier_id":"{}"}}"#,
+            "a".repeat(257)
+        );
+        assert!(matches!(
+            lookup(&params(&long_id)),
+            Err(ApiError::TooLong("verifier_id"))
+        ));
+        let long_name = format!(r#"{{"verifier":"{}","verifier_id":"a"}}"#, "v".repeat(65));
+        assert!(matches!(
+            lookup(&params(&long_name)),
+            Err(ApiError::TooLong("verifier name"))
+        ));
+        assert!(matches!(
+            lookup(&params(r#"{"verifier":1}"#)),
+            Err(ApiError::InvalidParams(_))
+        ));
+        assert!(matches!(
+            lookup(&params("not json")),
+            Err(ApiError::InvalidParams(_))
+        ));
+    }
+
+    #[test]
+    fn a_login_holds_one_bounded_item() {
+        let item = |extra: &str| {
+            format!(
+                r#"{{"item":[{{"verifieridentifier":"demo","verifier_id":"a","idtoken":"a.b.c","nodesignatures":[]{extra}}}]}}"#
+            )
+        };
+        assert!(login(&params(&item(""))).is_ok());
+        assert!(matches!(
+            login(&params(&item(r#","session_token_exp_second":0"#))),
+            Err(ApiError::BadSessionLifetime)
+        ));
+        assert!(matches!(
+            login(&params(&item(
+                r#","session_token_exp_second":18446744073709551615"#
+            ))),
+            Err(ApiError::BadSessionLifetime)
+        ));
+        assert!(matches!(
+            login(&params(r#"{"item":[]}"#)),
+            Err(ApiError::InvalidParams(_))
+        ));
+        let many = format!(
+            r#"{{"item":[{{"verifieridentifier":"demo","verifier_id":"a","idtoken":"a.b.c","nodesignatures":[{}]}}]}}"#,
+            vec![r#"{"signature":"","data":"","nodepubx":"","nodepuby":""}"#; 1025].join(",")
+        );
+        assert!(matches!(
+            login(&params(&many)),
+            Err(ApiError::TooManySignatures { found: 1025, .. })
+        ));
+        let bad_token = item("").replace("a.b.c", "a.b=.c");
+        assert!(matches!(
+            login(&params(&bad_token)),
+            Err(ApiError::IdToken(id_token::IdTokenError::Malformed))
+        ));
+    }
+
+    #[test]
+    fn a_commitment_request_names_a_curve_point_and_64_hex_digits() {
+        let g = "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+        let gy = "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8";
+        let request = |prefix: &str, commitment: &str, y: &str| {
+            format!(
+                r#"{{"messageprefix":"{prefix}","tokencommitment":"{commitment}","temppubx":"{g}","temppuby":"{y}","verifieridentifier":"demo"}}"#
+            )
+        };
+        let ok = commitment(&params(&request("mug00", &"ab".repeat(32), gy))).expect("valid");
+        assert_eq!(ok.commitment, [0xab; 32]);
+        assert!(matches!(
+            commitment(&params(&request("mug01", &"ab".repeat(32), gy))),
+            Err(ApiError::WrongPrefix)
+        ));
+        assert!(matches!(
+            commitment(&params(&request("mug00", "ab", gy))),
+            Err(ApiError::BadCommitment)
+        ));
+        assert!(matches!(
+            commitment(&params(&request("mug00", &"ab".repeat(32), g))),
+            Err(ApiError::BadSessionKey)
+        ));
+    }
+}
