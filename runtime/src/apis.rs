@@ -195,6 +195,16 @@ impl_runtime_apis! {
         }
     }
 
+    impl torus_primitives::VerifierChangesApi<Block, BlockNumber> for Runtime {
+        fn pending_change(name: Vec<u8>) -> Option<torus_primitives::PendingChange<BlockNumber>> {
+            Verifiers::pending_change(&name)
+        }
+
+        fn config_delay() -> BlockNumber {
+            Verifiers::config_delay()
+        }
+    }
+
     impl torus_primitives::KeysApi<Block> for Runtime {
         fn lookup(verifier: Vec<u8>, verifier_id: Vec<u8>) -> Option<torus_primitives::AssignedKey> {
             Keys::lookup(&verifier, &verifier_id)

@@ -252,12 +252,24 @@ impl pallet_sudo::Config for Runtime {
 parameter_types! {
     /// Held from a dapp for each verifier it registers, returned when the verifier is removed.
     pub const VerifierDeposit: Balance = 10 * UNIT;
+    /// The longest announcement delay of a verifier change Root may set: seven days of 3 s
+    /// blocks.
+    pub const MaxConfigDelay: BlockNumber = 201_600;
+    /// Verifier changes that take effect at one block: 16 changes of the largest
+    /// configuration weigh about 7 ms, well within a block.
+    pub const MaxVerifierChangesPerBlock: u32 = 16;
+    /// Blocks an announcement looks at for room: an attacker must keep 32 × 16 verifiers'
+    /// changes pending (5 120 TORUS of deposits) to refuse anyone's announcement.
+    pub const MaxVerifierScheduleSearch: u32 = 32;
 }
 
 impl pallet_verifiers::Config for Runtime {
     type Currency = Balances;
     type RuntimeHoldReason = RuntimeHoldReason;
     type VerifierDeposit = VerifierDeposit;
+    type MaxConfigDelay = MaxConfigDelay;
+    type MaxChangesPerBlock = MaxVerifierChangesPerBlock;
+    type MaxScheduleSearch = MaxVerifierScheduleSearch;
     type WeightInfo = pallet_verifiers::weights::SubstrateWeight<Runtime>;
 }
 

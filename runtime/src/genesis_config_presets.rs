@@ -53,6 +53,9 @@ pub const DKG_BATCH_SIZE: u32 = 256;
 /// Blocks each DKG phase may last on the test chains (phases end early when every member has
 /// acted; the deadline matters only when one is offline).
 pub const DKG_PHASE_TIMEOUT: BlockNumber = 8;
+/// The announcement delay of verifier changes on the test chains: 10 blocks (30 s), so that
+/// tests can watch a change take effect.
+pub const VERIFIER_CONFIG_DELAY: BlockNumber = 10;
 
 /// A development validator whose account and keys all derive from `//Name` (`dkg`: the index
 /// of its DKG key in [`DEV_DKG_KEYS`]).
@@ -108,6 +111,9 @@ fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: Acc
             max_concurrent_batches: 4,
             deal_timeout: DKG_PHASE_TIMEOUT,
             verify_timeout: DKG_PHASE_TIMEOUT,
+        },
+        verifiers: VerifiersConfig {
+            config_delay: VERIFIER_CONFIG_DELAY,
         },
     })
 }

@@ -44,6 +44,9 @@ impl pallet_verifiers::Config for Runtime {
     type Currency = Balances;
     type RuntimeHoldReason = RuntimeHoldReason;
     type VerifierDeposit = VerifierDeposit;
+    type MaxConfigDelay = ConstU64<100>;
+    type MaxChangesPerBlock = ConstU32<4>;
+    type MaxScheduleSearch = ConstU32<4>;
     type WeightInfo = ();
 }
 

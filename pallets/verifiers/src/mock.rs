@@ -27,12 +27,18 @@ impl pallet_balances::Config for Test {
 
 parameter_types! {
     pub const VerifierDeposit: u64 = DEPOSIT;
+    pub const MaxConfigDelay: u64 = MAX_DELAY;
+    pub const MaxChangesPerBlock: u32 = 2;
+    pub const MaxScheduleSearch: u32 = 3;
 }
 
 impl pallet_verifiers::Config for Test {
     type Currency = Balances;
     type RuntimeHoldReason = RuntimeHoldReason;
     type VerifierDeposit = VerifierDeposit;
+    type MaxConfigDelay = MaxConfigDelay;
+    type MaxChangesPerBlock = MaxChangesPerBlock;
+    type MaxScheduleSearch = MaxScheduleSearch;
     type WeightInfo = ();
 }
 
@@ -44,8 +50,13 @@ pub const ALICE: u64 = 1;
 pub const BOB: u64 = 2;
 /// An account that cannot afford a deposit.
 pub const POOR: u64 = 3;
+/// The announcement delay at genesis, in blocks.
+pub const DELAY: u64 = 10;
+/// The longest announcement delay.
+pub const MAX_DELAY: u64 = 1_000;
 
-/// Alice and Bob have 100 each, `POOR` has 5; the chain is at block 1.
+/// Alice and Bob have 100 each, `POOR` has 5; the announcement delay is [`DELAY`]; the chain
+/// is at block 1.
 pub fn new_test_ext() -> sp_io::TestExternalities {
     let mut storage = frame_system::GenesisConfig::<Test>::default()
         .build_storage()
@@ -56,7 +67,22 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
     }
     .assimilate_storage(&mut storage)
     .expect("the test balances build");
+    pallet_verifiers::GenesisConfig::<Test> {
+        config_delay: DELAY,
+    }
+    .assimilate_storage(&mut storage)
+    .expect("the test delay builds");
     let mut ext = sp_io::TestExternalities::new(storage);
     ext.execute_with(|| System::set_block_number(1));
     ext
+}
+
+/// Runs the chain up to block `n`: each block's `on_initialize`, as the executive would.
+pub fn run_to(n: u64) {
+    use frame_support::traits::Hooks;
+    while System::block_number() < n {
+        let next = System::block_number() + 1;
+        System::set_block_number(next);
+        <Verifiers as Hooks<u64>>::on_initialize(next);
+    }
 }

@@ -13,7 +13,7 @@
 //!   key buffer.
 //! - [`limits`]: every bound on a stored collection or byte string. They are fixed here, not in a
 //!   runtime's configuration, because the node and the clients decode these types too.
-//! - [`runtime_api`]: [`VerifiersApi`], [`KeysApi`] and [`DkgApi`].
+//! - [`runtime_api`]: [`VerifiersApi`], [`VerifierChangesApi`], [`KeysApi`] and [`DkgApi`].
 //!
 //! Everything here is `no_std` and free of I/O; the crate builds for the runtime's wasm target.
 
@@ -35,5 +35,6 @@ pub use runtime_api::*;
 pub use traits::{KeyBuffer, VerifierInspect, VerifierPolicy};
 pub use verifier::{
     Audience, EcCurve, IdClaim, IdClaimRule, Issuer, Jwk, JwkAlg, JwkKeyId, JwkParams, Jwks,
-    KeyType, VerifierConfig, VerifierId, VerifierName, VerifierRecord,
+    KeyType, PendingChange, VerifierChange, VerifierConfig, VerifierId, VerifierName,
+    VerifierRecord,
 };

@@ -6,7 +6,7 @@
 use crate::{
     dkg::{ActiveBatch, BatchResult, DkgId, DkgParams, MemberIndex},
     keys::{AssignedKey, BatchId, KeyId, KeyRecord},
-    verifier::VerifierRecord,
+    verifier::{PendingChange, VerifierRecord},
 };
 use alloc::vec::Vec;
 use codec::Codec;
@@ -18,8 +18,21 @@ sp_api::decl_runtime_apis! {
         AccountId: Codec,
         Balance: Codec,
     {
-        /// The verifier registered under `name`, if any.
+        /// The verifier registered under `name`, if any, with the configuration in effect.
         fn verifier(name: Vec<u8>) -> Option<VerifierRecord<AccountId, Balance>>;
+    }
+
+    /// Read the announced changes of verifiers: a change of a verifier's configuration takes
+    /// effect only after an announcement delay, so that users and watchers see it coming.
+    pub trait VerifierChangesApi<BlockNumber>
+    where
+        BlockNumber: Codec,
+    {
+        /// The change announced for the verifier `name` and not in effect yet, if any.
+        fn pending_change(name: Vec<u8>) -> Option<PendingChange<BlockNumber>>;
+        /// The announcement delay in blocks: a change announced in block `n` takes effect at
+        /// block `n + config_delay()` at the earliest.
+        fn config_delay() -> BlockNumber;
     }
 
     /// Read the key buffer and the key assignments.
