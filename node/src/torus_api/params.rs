@@ -181,7 +181,7 @@ mod tests {
     fn a_login_holds_one_bounded_item() {
         let item = |extra: &str| {
             format!(
-                r#"{{"item":[{{"verifieridentifier":"demo","verifier_id":"a","idtoken":"a.b.c","nodesignatures":[]{extra}}}]}}"#
+                r#"{{"item":[{{"verifieridentifier":"demo","verifier_id":"a","idtoken":"e30.e30.AA","nodesignatures":[]{extra}}}]}}"#
             )
         };
         assert!(login(&params(&item(""))).is_ok());
@@ -200,14 +200,14 @@ mod tests {
             Err(ApiError::InvalidParams(_))
         ));
         let many = format!(
-            r#"{{"item":[{{"verifieridentifier":"demo","verifier_id":"a","idtoken":"a.b.c","nodesignatures":[{}]}}]}}"#,
+            r#"{{"item":[{{"verifieridentifier":"demo","verifier_id":"a","idtoken":"e30.e30.AA","nodesignatures":[{}]}}]}}"#,
             vec![r#"{"signature":"","data":"","nodepubx":"","nodepuby":""}"#; 1025].join(",")
         );
         assert!(matches!(
             login(&params(&many)),
             Err(ApiError::TooManySignatures { found: 1025, .. })
         ));
-        let bad_token = item("").replace("a.b.c", "a.b=.c");
+        let bad_token = item("").replace("e30.e30.AA", "e30.e30=.AA");
         assert!(matches!(
             login(&params(&bad_token)),
             Err(ApiError::IdToken(id_token::IdTokenError::Malformed))
