@@ -217,6 +217,10 @@ impl_runtime_apis! {
         fn key(key_id: torus_primitives::KeyId) -> Option<torus_primitives::KeyRecord> {
             Keys::key(key_id)
         }
+
+        fn allowance(verifier: Vec<u8>) -> u32 {
+            Keys::allowance(&verifier)
+        }
     }
 
     impl torus_primitives::DkgApi<Block, BlockNumber> for Runtime {

@@ -278,6 +278,14 @@ parameter_types! {
     pub const MaxKeyBatch: u32 = 256;
     /// The most new key assignments per block (a batch's worth: the DKG refills at that pace).
     pub const MaxAssignmentsPerBlock: u32 = 256;
+    /// The most new key assignments of one verifier per block: 16 every 3 s, ~460 000 new
+    /// users a day, and at least 16 verifiers share each block's 256.
+    pub const MaxAssignmentsPerVerifierPerBlock: u32 = 16;
+    /// The price of one key of a verifier's allowance, burned: 0.01 TORUS, so a dapp pays
+    /// 10 TORUS per 1 000 users (as much as a verifier's deposit, which is only held).
+    pub const KeyFee: Balance = UNIT / 100;
+    /// The largest allowance a verifier may hold: 100 million keys (1 000 000 TORUS).
+    pub const MaxKeyAllowance: u32 = 100_000_000;
     /// Assignments go before the DKG's messages: a waiting user is on the other end.
     pub const KeysUnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2 + 1;
 }
@@ -285,7 +293,11 @@ parameter_types! {
 impl pallet_keys::Config for Runtime {
     type Verifiers = Verifiers;
     type Assigners = pallet_dkg::CommitteeKeys<Runtime>;
+    type Currency = Balances;
+    type KeyFee = KeyFee;
+    type MaxAllowance = MaxKeyAllowance;
     type MaxAssignmentsPerBlock = MaxAssignmentsPerBlock;
+    type MaxAssignmentsPerVerifierPerBlock = MaxAssignmentsPerVerifierPerBlock;
     type UnsignedPriority = KeysUnsignedPriority;
     type MaxBatchSize = MaxKeyBatch;
     type WeightInfo = pallet_keys::weights::SubstrateWeight<Runtime>;

@@ -1,4 +1,4 @@
-//! Benchmarks of `assign` (new and repeated) and of `insert_generated_keys`.
+//! Benchmarks of `assign` (new and repeated), `top_up` and `insert_generated_keys`.
 
 use super::*;
 use crate::Pallet as Keys;
@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::traits::Get;
 use frame_system::RawOrigin;
+use sp_runtime::traits::Saturating;
 use torus_primitives::limits::MAX_VERIFIER_ID_LEN;
 
 /// A distinct compressed-looking public key for each `i`.
@@ -38,10 +39,12 @@ fn signature() -> DkgSignature {
     codec::Decode::decode(&mut &[0u8; 65][..]).expect("65 bytes decode as a signature")
 }
 
-/// A validator's DKG key, a DirectAuth verifier and one key in the buffer.
+/// A validator's DKG key, a DirectAuth verifier with two keys of allowance (so that an
+/// assignment writes the allowance rather than removing it) and one key in the buffer.
 fn setup<T: Config>() -> Result<(DkgId, VerifierName), BenchmarkError> {
     let validator = T::BenchmarkHelper::assigner();
     let verifier = T::BenchmarkHelper::verifier();
+    KeyAllowance::<T>::insert(&verifier, 2);
     Keys::<T>::insert_generated_keys(0, batch::<T>(0, 1))
         .map_err(|_| BenchmarkError::Stop("the benchmark buffer could not be filled"))?;
     Ok((validator, verifier))
@@ -67,6 +70,11 @@ mod benchmarks {
 
         assert_eq!(Assignments::<T>::get(&verifier, &user), Some(0));
         assert!(Nonces::<T>::contains_key(0));
+        assert_eq!(KeyAllowance::<T>::get(&verifier), Some(1));
+        assert_eq!(
+            VerifierAssignedInBlock::<T>::get(&verifier).map(|(_, count)| count),
+            Some(1)
+        );
         Ok(())
     }
 
@@ -94,6 +102,32 @@ mod benchmarks {
 
         assert_eq!(Assignments::<T>::get(&verifier, &user), Some(0));
         assert_eq!(Keys::<T>::buffer_size(), 0);
+        assert_eq!(KeyAllowance::<T>::get(&verifier), Some(1));
+        Ok(())
+    }
+
+    /// On a verifier that already has an allowance (the entry is read and rewritten), paid by
+    /// an account that stays alive.
+    #[benchmark]
+    fn top_up() -> Result<(), BenchmarkError> {
+        let verifier = T::BenchmarkHelper::verifier();
+        KeyAllowance::<T>::insert(&verifier, 1);
+        let keys = T::MaxAllowance::get().saturating_sub(1);
+        let fee = T::KeyFee::get().saturating_mul(BalanceOf::<T>::from(keys));
+        let payer: T::AccountId = whitelisted_caller();
+        let funds = fee
+            .saturating_add(T::Currency::minimum_balance())
+            .saturating_mul(2u32.into());
+        T::Currency::set_balance(&payer, funds);
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(payer.clone()), verifier.clone(), keys);
+
+        assert_eq!(
+            KeyAllowance::<T>::get(&verifier),
+            Some(T::MaxAllowance::get())
+        );
+        assert_eq!(T::Currency::balance(&payer), funds.saturating_sub(fee));
         Ok(())
     }
 

@@ -25,6 +25,17 @@
 //! lower-cases, the id must have no ASCII upper-case letter, so that one user cannot obtain two
 //! keys through two spellings.
 //!
+//! **Who pays for keys.** Anyone may ask for a key for any id (`GetPubKeyOrKeyAssign` needs no
+//! token: a dapp shows the address of an e-mail before its owner ever logs in), so a new
+//! assignment must cost someone, or a stranger could empty the buffer by asking for random ids.
+//! Each verifier has a prepaid **key allowance** ([`KeyAllowance`]): anyone (in practice the
+//! dapp) buys keys for it with [`top_up`](Pallet::top_up), paying [`Config::KeyFee`] per key,
+//! which is burned. Each *new* assignment under the verifier spends one key of its allowance;
+//! a repeat for a user who has a key costs nothing; with none left, new users of the verifier
+//! are refused ([`AssignRefusal::AllowanceSpent`]) until the allowance is topped up. A flood of
+//! assignments for random ids under a verifier thus spends that verifier's prepaid keys, never
+//! the buffer at large.
+//!
 //! **The metadata nonce.** A new assignment also fixes the key's "v2" metadata nonce
 //! ([`torus_primitives::keys::metadata_nonce`] of the parent block hash and the key id), which
 //! the client protocol adds to the key; every node reads the same value from [`Nonces`].
@@ -44,12 +55,16 @@
 //! - At most [`Config::MaxAssignmentsPerBlock`] new assignments go into one block: a
 //!   misbehaving validator (accountable, staked) can empty the buffer only that fast, and the DKG
 //!   refills it. Further ones wait in the pool for the next block.
+//! - At most [`Config::MaxAssignmentsPerVerifierPerBlock`] of them are under one verifier, so
+//!   that one verifier's users (or someone asking for random ids under it) cannot take every
+//!   block's room from the others. Further ones also wait in the pool (the block builder is
+//!   told [`InvalidTransaction::ExhaustsResources`], which leaves them there).
 //!
 //! ## Public functions for the node and the DKG
 //!
 //! - [`Pallet::insert_generated_keys`]: append a finished batch to the buffer (not a call).
-//! - [`Pallet::lookup`], [`Pallet::buffer_size`], [`Pallet::key`]: the answers of
-//!   [`KeysApi`](torus_primitives::KeysApi).
+//! - [`Pallet::lookup`], [`Pallet::buffer_size`], [`Pallet::key`], [`Pallet::allowance`]: the
+//!   answers of [`KeysApi`](torus_primitives::KeysApi).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -68,13 +83,17 @@ use frame_support::{
     dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
     ensure,
     pallet_prelude::{
-        BoundedVec, DispatchError, InvalidTransaction, TransactionPriority, TransactionValidity,
-        ValidTransaction,
+        BoundedVec, DispatchError, DispatchResult, InvalidTransaction, TransactionPriority,
+        TransactionValidity, TransactionValidityError, ValidTransaction,
     },
-    traits::{Contains, Get},
+    traits::{
+        fungible::{Inspect, Mutate},
+        tokens::{Fortitude, Precision, Preservation},
+        Contains, Get,
+    },
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::RuntimeAppPublic;
+use sp_runtime::{traits::CheckedMul, RuntimeAppPublic};
 use torus_primitives::{
     dkg::{DkgId, DkgSignature},
     keys::{assign_payload, metadata_nonce},
@@ -84,6 +103,10 @@ use torus_primitives::{
 
 pub use pallet::*;
 pub use weights::WeightInfo;
+
+/// The balance type of the currency that pays for keys.
+pub type BalanceOf<T> =
+    <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
 // `ValidateUnsigned` is deprecated in favour of `#[pallet::authorize]` (which needs
 // `frame_system::AuthorizeCall` in the runtime's transaction extensions), as in `pallet-dkg`.
@@ -110,9 +133,25 @@ pub mod pallet {
         /// The DKG session keys that may sign `assign`: those of the current validators.
         type Assigners: Contains<DkgId>;
 
+        /// The currency in which key allowances are bought.
+        type Currency: Mutate<Self::AccountId>;
+
+        /// The price of one key of allowance, burned at [`Pallet::top_up`].
+        #[pallet::constant]
+        type KeyFee: Get<BalanceOf<Self>>;
+
+        /// The largest key allowance a verifier may hold.
+        #[pallet::constant]
+        type MaxAllowance: Get<u32>;
+
         /// The most new assignments in one block.
         #[pallet::constant]
         type MaxAssignmentsPerBlock: Get<u32>;
+
+        /// The most new assignments under one verifier in one block (at most
+        /// [`Config::MaxAssignmentsPerBlock`]).
+        #[pallet::constant]
+        type MaxAssignmentsPerVerifierPerBlock: Get<u32>;
 
         /// The priority of `assign` transactions in the pool.
         #[pallet::constant]
@@ -172,6 +211,18 @@ pub mod pallet {
     #[pallet::storage]
     pub type AssignedInBlock<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
 
+    /// The keys paid for and not yet assigned, by verifier name (no entry: none; never zero).
+    #[pallet::storage]
+    pub type KeyAllowance<T: Config> =
+        StorageMap<_, Blake2_128Concat, VerifierName, u32, OptionQuery>;
+
+    /// Per verifier, the block of its latest new assignment and the number of its new
+    /// assignments in that block (for [`Config::MaxAssignmentsPerVerifierPerBlock`]). One entry
+    /// per verifier that ever took a key, overwritten rather than cleared: see the README.
+    #[pallet::storage]
+    pub type VerifierAssignedInBlock<T: Config> =
+        StorageMap<_, Blake2_128Concat, VerifierName, (BlockNumberFor<T>, u32), OptionQuery>;
+
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
     pub enum Event<T: Config> {
@@ -187,6 +238,13 @@ pub mod pallet {
             verifier_id: VerifierId,
             key_id: KeyId,
             public_key: PublicKey,
+        },
+        /// `payer` bought `keys` keys of allowance for `verifier`, and `fee` was burned.
+        AllowanceToppedUp {
+            verifier: VerifierName,
+            payer: T::AccountId,
+            keys: u32,
+            fee: BalanceOf<T>,
         },
     }
 
@@ -220,6 +278,17 @@ pub mod pallet {
         KeyIdOverflow,
         /// A generated batch has more keys than [`Config::MaxBatchSize`].
         BatchTooLarge,
+        /// The verifier's key allowance is spent; a top-up buys more.
+        AllowanceSpent,
+        /// This block already has [`Config::MaxAssignmentsPerVerifierPerBlock`] new assignments
+        /// under this verifier.
+        VerifierBlockFull,
+        /// A top-up of zero keys.
+        NoKeys,
+        /// The allowance would exceed [`Config::MaxAllowance`].
+        AllowanceTooLarge,
+        /// The fee of the top-up does not fit in the balance type.
+        FeeOverflow,
     }
 
     #[pallet::extra_constants]
@@ -244,6 +313,15 @@ pub mod pallet {
                 T::MaxBatchSize::get() > 0,
                 "a DKG batch must be able to hold a key"
             );
+            assert!(
+                T::MaxAllowance::get() > 0,
+                "a verifier must be able to hold an allowance"
+            );
+            let per_verifier = T::MaxAssignmentsPerVerifierPerBlock::get();
+            assert!(
+                per_verifier > 0 && per_verifier <= T::MaxAssignmentsPerBlock::get(),
+                "the per-verifier cap must be between 1 and the per-block cap"
+            );
         }
 
         #[cfg(feature = "try-runtime")]
@@ -255,7 +333,8 @@ pub mod pallet {
     #[pallet::call]
     impl<T: Config> Pallet<T> {
         /// Give the user `verifier_id` of the verifier `verifier` the next unassigned key, or
-        /// leave the key it already has.
+        /// leave the key it already has. A new assignment spends one key of the verifier's
+        /// [`KeyAllowance`]; a repeat spends nothing.
         ///
         /// The dispatch origin must be _None_: an unsigned transaction carrying `signature`, by
         /// the current validator DKG key `assigner`, over
@@ -282,6 +361,20 @@ pub mod pallet {
                 pays_fee: Pays::No,
             })
         }
+
+        /// Buy `keys` more keys of allowance for the registered verifier `verifier`: the caller
+        /// pays [`Config::KeyFee`] × `keys`, which is burned.
+        ///
+        /// The dispatch origin must be _Signed_; anyone may pay (usually the verifier's owner or
+        /// the dapp's backend). The allowance may not exceed [`Config::MaxAllowance`]. Nothing
+        /// is refunded: keys not assigned stay in the allowance, even while the verifier is
+        /// removed (its name is retired for its last owner).
+        #[pallet::call_index(1)]
+        #[pallet::weight(T::WeightInfo::top_up())]
+        pub fn top_up(origin: OriginFor<T>, verifier: VerifierName, keys: u32) -> DispatchResult {
+            let payer = ensure_signed(origin)?;
+            Self::do_top_up(payer, verifier, keys)
+        }
     }
 
     #[pallet::validate_unsigned]
@@ -302,6 +395,7 @@ pub mod pallet {
         }
 
         fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
+            // This also answers `ExhaustsResources` over the per-verifier cap.
             Self::validate_unsigned(TransactionSource::InBlock, call)?;
             // Over the cap: not invalid, only not in this block (the pool keeps it).
             if Self::assignments_left_in_block() == 0 {
@@ -312,7 +406,9 @@ pub mod pallet {
     }
 }
 
-/// Why the pool refuses an `assign` (the `Custom` code of its `InvalidTransaction`).
+/// Why a new key cannot be assigned now. The numbers are stable: they are the `Custom` codes
+/// of the pool's `InvalidTransaction` (see [`AssignRefusal::validity_error`]), which nodes map
+/// to their API's errors.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
 pub enum AssignRefusal {
@@ -326,6 +422,60 @@ pub enum AssignRefusal {
     VerifierIdNotNormalized = 4,
     /// The buffer has no unassigned key.
     BufferEmpty = 5,
+    /// The verifier's key allowance is spent (its owner must top it up).
+    AllowanceSpent = 6,
+    /// The block has the most new assignments one verifier may have in a block. Transient: the
+    /// pool answers `ExhaustsResources` instead of this code, so the transaction waits for a
+    /// later block (see [`AssignRefusal::validity_error`]).
+    VerifierBlockFull = 7,
+}
+
+impl AssignRefusal {
+    /// Every refusal, in code order.
+    pub const ALL: [AssignRefusal; 7] = [
+        AssignRefusal::EmptyVerifierId,
+        AssignRefusal::UnknownVerifier,
+        AssignRefusal::KeyTypeNotServed,
+        AssignRefusal::VerifierIdNotNormalized,
+        AssignRefusal::BufferEmpty,
+        AssignRefusal::AllowanceSpent,
+        AssignRefusal::VerifierBlockFull,
+    ];
+
+    /// The stable numeric code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The refusal with the numeric code `code`, if any.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|refusal| refusal.code() == code)
+    }
+
+    /// What the pool and the block builder are told. A block that is full for the verifier is
+    /// `ExhaustsResources`: the block builder then leaves the transaction in the pool, and a
+    /// later block takes it (as for [`Config::MaxAssignmentsPerBlock`]). Every other refusal is
+    /// `Custom(code)`, and the transaction is dropped.
+    pub fn validity_error(self) -> TransactionValidityError {
+        match self {
+            AssignRefusal::VerifierBlockFull => InvalidTransaction::ExhaustsResources.into(),
+            refusal => InvalidTransaction::Custom(refusal.code()).into(),
+        }
+    }
+}
+
+impl<T> From<AssignRefusal> for Error<T> {
+    fn from(refusal: AssignRefusal) -> Self {
+        match refusal {
+            AssignRefusal::EmptyVerifierId => Error::EmptyVerifierId,
+            AssignRefusal::UnknownVerifier => Error::UnknownVerifier,
+            AssignRefusal::KeyTypeNotServed => Error::KeyTypeNotServed,
+            AssignRefusal::VerifierIdNotNormalized => Error::VerifierIdNotNormalized,
+            AssignRefusal::BufferEmpty => Error::BufferEmpty,
+            AssignRefusal::AllowanceSpent => Error::AllowanceSpent,
+            AssignRefusal::VerifierBlockFull => Error::VerifierBlockFull,
+        }
+    }
 }
 
 /// What the benchmarks need from the runtime that this pallet cannot create itself.
@@ -467,7 +617,7 @@ impl<T: Config> Pallet<T> {
             return InvalidTransaction::Stale.into();
         }
         if let Err(refusal) = Self::check_assignable(verifier, verifier_id) {
-            return InvalidTransaction::Custom(refusal as u8).into();
+            return Err(refusal.validity_error());
         }
         ValidTransaction::with_tag_prefix("KeysAssign")
             .priority(T::UnsignedPriority::get())
@@ -489,9 +639,69 @@ impl<T: Config> Pallet<T> {
         if !policy.id_claim.is_normalized(verifier_id) {
             return Err(AssignRefusal::VerifierIdNotNormalized);
         }
+        if Self::allowance(verifier) == 0 {
+            return Err(AssignRefusal::AllowanceSpent);
+        }
         if Self::buffer_size() == 0 {
             return Err(AssignRefusal::BufferEmpty);
         }
+        if Self::verifier_assignments_left_in_block(verifier) == 0 {
+            return Err(AssignRefusal::VerifierBlockFull);
+        }
+        Ok(())
+    }
+
+    /// The keys of allowance the verifier `verifier` has left (the `KeysApi` answer).
+    pub fn allowance(verifier: &[u8]) -> u32 {
+        VerifierName::try_from(verifier.to_vec())
+            .ok()
+            .and_then(KeyAllowance::<T>::get)
+            .unwrap_or(0)
+    }
+
+    /// How many more new assignments under `verifier` fit in the current block (the global
+    /// cap aside).
+    pub fn verifier_assignments_left_in_block(verifier: &VerifierName) -> u32 {
+        let cap = T::MaxAssignmentsPerVerifierPerBlock::get();
+        match VerifierAssignedInBlock::<T>::get(verifier) {
+            Some((block, count)) if block == frame_system::Pallet::<T>::block_number() => {
+                cap.saturating_sub(count)
+            }
+            _ => cap,
+        }
+    }
+
+    /// Buy `keys` keys of allowance for `verifier`, paid by `payer`; `top_up` without the origin
+    /// check.
+    fn do_top_up(payer: T::AccountId, verifier: VerifierName, keys: u32) -> DispatchResult {
+        ensure!(keys > 0, Error::<T>::NoKeys);
+        ensure!(
+            T::Verifiers::policy(&verifier).is_some(),
+            Error::<T>::UnknownVerifier
+        );
+        let allowance = KeyAllowance::<T>::get(&verifier)
+            .unwrap_or(0)
+            .checked_add(keys)
+            .filter(|allowance| *allowance <= T::MaxAllowance::get())
+            .ok_or(Error::<T>::AllowanceTooLarge)?;
+        let fee = T::KeyFee::get()
+            .checked_mul(&BalanceOf::<T>::from(keys))
+            .ok_or(Error::<T>::FeeOverflow)?;
+        // Burned: withdrawn from the payer and the total issuance (see the README for why).
+        T::Currency::burn_from(
+            &payer,
+            fee,
+            Preservation::Preserve,
+            Precision::Exact,
+            Fortitude::Polite,
+        )?;
+        KeyAllowance::<T>::insert(&verifier, allowance);
+        Self::deposit_event(Event::AllowanceToppedUp {
+            verifier,
+            payer,
+            keys,
+            fee,
+        });
         Ok(())
     }
 
@@ -514,21 +724,27 @@ impl<T: Config> Pallet<T> {
         if let Some(existing) = Assignments::<T>::get(&verifier, &verifier_id) {
             return Ok(Assignment::Existing(existing));
         }
-        Self::check_assignable(&verifier, &verifier_id).map_err(|refusal| match refusal {
-            AssignRefusal::EmptyVerifierId => Error::<T>::EmptyVerifierId,
-            AssignRefusal::UnknownVerifier => Error::<T>::UnknownVerifier,
-            AssignRefusal::KeyTypeNotServed => Error::<T>::KeyTypeNotServed,
-            AssignRefusal::VerifierIdNotNormalized => Error::<T>::VerifierIdNotNormalized,
-            AssignRefusal::BufferEmpty => Error::<T>::BufferEmpty,
-        })?;
+        Self::check_assignable(&verifier, &verifier_id).map_err(Error::<T>::from)?;
         let left = Self::assignments_left_in_block();
         ensure!(left > 0, Error::<T>::TooManyAssignments);
         let key_id = NextUnassigned::<T>::get();
         let record = Keys::<T>::get(key_id).ok_or(Error::<T>::MissingKey)?;
 
         let block = frame_system::Pallet::<T>::block_number();
-        let used = T::MaxAssignmentsPerBlock::get() - left;
-        AssignedInBlock::<T>::put((block, used + 1));
+        let used = T::MaxAssignmentsPerBlock::get().saturating_sub(left);
+        AssignedInBlock::<T>::put((block, used.saturating_add(1)));
+        // `check_assignable` saw at least one key of allowance and room for the verifier.
+        let used_by_verifier = T::MaxAssignmentsPerVerifierPerBlock::get()
+            .saturating_sub(Self::verifier_assignments_left_in_block(&verifier));
+        VerifierAssignedInBlock::<T>::insert(
+            &verifier,
+            (block, used_by_verifier.saturating_add(1)),
+        );
+        KeyAllowance::<T>::mutate_exists(&verifier, |allowance| {
+            *allowance = allowance
+                .and_then(|keys| keys.checked_sub(1))
+                .filter(|keys| *keys > 0);
+        });
         Assignments::<T>::insert(&verifier, &verifier_id, key_id);
         Nonces::<T>::insert(
             key_id,
@@ -547,7 +763,9 @@ impl<T: Config> Pallet<T> {
     /// Checks the storage invariants (for tests and `try-runtime`; reads everything):
     /// - `NextUnassigned <= NextKeyId`, and keys exist for exactly the ids `0..NextKeyId`;
     /// - the public-key index matches the keys;
-    /// - exactly the keys `0..NextUnassigned` are assigned, each to one user.
+    /// - exactly the keys `0..NextUnassigned` are assigned, each to one user;
+    /// - every allowance is between 1 and `MaxAllowance`, and no verifier's count of new
+    ///   assignments in a block exceeds its cap.
     #[cfg(any(test, feature = "try-runtime"))]
     pub fn check_invariants() -> Result<(), &'static str> {
         let next_key = NextKeyId::<T>::get();
@@ -587,6 +805,19 @@ impl<T: Config> Pallet<T> {
             assigned.len() as u64 == next_unassigned,
             "a key left the buffer without being assigned"
         );
+        for (_, keys) in KeyAllowance::<T>::iter() {
+            ensure!(keys > 0, "an allowance entry is zero");
+            ensure!(
+                keys <= T::MaxAllowance::get(),
+                "an allowance exceeds MaxAllowance"
+            );
+        }
+        for (_, (_, count)) in VerifierAssignedInBlock::<T>::iter() {
+            ensure!(
+                count <= T::MaxAssignmentsPerVerifierPerBlock::get(),
+                "a verifier has more new assignments in a block than its cap"
+            );
+        }
         Ok(())
     }
 }

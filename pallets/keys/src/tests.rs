@@ -5,17 +5,21 @@
 #![allow(deprecated)]
 
 use crate::{
-    mock::*, AssignRefusal, Batches, Error, Event, KeyByPublicKey, Keys as KeyStorage, NextKeyId,
-    NextUnassigned, Nonces,
+    mock::*, AssignRefusal, Batches, Error, Event, KeyAllowance, KeyByPublicKey,
+    Keys as KeyStorage, NextKeyId, NextUnassigned, Nonces, VerifierAssignedInBlock,
 };
 use frame_support::{
-    assert_noop, assert_ok, dispatch::Pays, pallet_prelude::TransactionSource, BoundedVec,
+    assert_noop, assert_ok,
+    dispatch::Pays,
+    pallet_prelude::TransactionSource,
+    traits::fungible::{Inspect, Mutate},
+    BoundedVec,
 };
 use sp_core::Pair as _;
 use sp_runtime::{
     traits::{Dispatchable, ValidateUnsigned},
     transaction_validity::{InvalidTransaction, TransactionValidityError},
-    DispatchError,
+    DispatchError, TokenError,
 };
 use torus_primitives::{
     keys::{assign_payload, metadata_nonce},
@@ -432,32 +436,359 @@ fn the_pool_keeps_one_assign_per_user() {
 fn a_block_takes_at_most_the_maximum_of_new_assignments() {
     scenario(|| {
         fill_buffer(MAX_BATCH_SIZE as u8);
-        let users: Vec<String> = (0..=MAX_ASSIGNMENTS_PER_BLOCK)
-            .map(|i| format!("user{i}@example.com"))
+        // Users of two verifiers, alternately, so that no verifier reaches its own cap first.
+        let users: Vec<(&str, String)> = (0..=MAX_ASSIGNMENTS_PER_BLOCK)
+            .map(|i| {
+                let name = if i % 2 == 0 { GOOGLE } else { DISCORD };
+                (name, format!("user{i}@example.com"))
+            })
             .collect();
-        for id in &users[..MAX_ASSIGNMENTS_PER_BLOCK as usize] {
-            assert_ok!(Keys::pre_dispatch(&assign_call(VALIDATOR, GOOGLE, id)));
-            assert_ok!(assign(VALIDATOR, GOOGLE, id));
+        for (name, id) in &users[..MAX_ASSIGNMENTS_PER_BLOCK as usize] {
+            assert_ok!(Keys::pre_dispatch(&assign_call(VALIDATOR, name, id)));
+            assert_ok!(assign(VALIDATOR, name, id));
         }
-        let last = &users[MAX_ASSIGNMENTS_PER_BLOCK as usize];
+        let (name, last) = &users[MAX_ASSIGNMENTS_PER_BLOCK as usize];
+        assert!(Keys::verifier_assignments_left_in_block(&verifier(name)) > 0);
         // The pool keeps it, the block builder leaves it for the next block.
-        assert_ok!(validate(VALIDATOR, GOOGLE, last));
+        assert_ok!(validate(VALIDATOR, name, last));
         assert_eq!(
-            Keys::pre_dispatch(&assign_call(VALIDATOR, GOOGLE, last)),
+            Keys::pre_dispatch(&assign_call(VALIDATOR, name, last)),
             Err(InvalidTransaction::ExhaustsResources.into())
         );
         assert_noop!(
-            assign(VALIDATOR, GOOGLE, last),
+            assign(VALIDATOR, name, last),
             Error::<Test>::TooManyAssignments
         );
         // Repeats for users who have a key are not new assignments.
-        assert_ok!(assign(VALIDATOR, GOOGLE, &users[0]));
+        assert_ok!(assign(VALIDATOR, users[0].0, &users[0].1));
 
         System::set_block_number(2);
         assert_eq!(Keys::assignments_left_in_block(), MAX_ASSIGNMENTS_PER_BLOCK);
-        assert_ok!(Keys::pre_dispatch(&assign_call(VALIDATOR, GOOGLE, last)));
-        assert_ok!(assign(VALIDATOR, GOOGLE, last));
+        assert_ok!(Keys::pre_dispatch(&assign_call(VALIDATOR, name, last)));
+        assert_ok!(assign(VALIDATOR, name, last));
     });
+}
+
+#[test]
+fn one_verifier_gets_at_most_its_cap_of_new_assignments_per_block() {
+    scenario(|| {
+        fill_buffer(MAX_BATCH_SIZE as u8);
+        let cap = MAX_ASSIGNMENTS_PER_VERIFIER_PER_BLOCK;
+        assert!(
+            cap < MAX_ASSIGNMENTS_PER_BLOCK,
+            "the test needs room left in the block"
+        );
+        for i in 0..cap {
+            let id = format!("user{i}@example.com");
+            assert_ok!(Keys::pre_dispatch(&assign_call(VALIDATOR, GOOGLE, &id)));
+            assert_ok!(assign(VALIDATOR, GOOGLE, &id));
+        }
+        assert_eq!(
+            VerifierAssignedInBlock::<Test>::get(verifier(GOOGLE)),
+            Some((1, cap))
+        );
+        assert_eq!(
+            Keys::verifier_assignments_left_in_block(&verifier(GOOGLE)),
+            0
+        );
+
+        // The next one does not fit in this block: the block builder is told it exhausts the
+        // block (so the pool keeps it), and a dispatch is refused with nothing changed.
+        let next = "next@example.com";
+        assert_eq!(
+            Keys::pre_dispatch(&assign_call(VALIDATOR, GOOGLE, next)),
+            Err(InvalidTransaction::ExhaustsResources.into())
+        );
+        assert_eq!(
+            Keys::validate_unsigned(
+                TransactionSource::InBlock,
+                &assign_call(VALIDATOR, GOOGLE, next)
+            )
+            .map(|_| ()),
+            Err(InvalidTransaction::ExhaustsResources.into())
+        );
+        assert_noop!(
+            assign(VALIDATOR, GOOGLE, next),
+            Error::<Test>::VerifierBlockFull
+        );
+        // A user who has a key still gets it: a repeat is not a new assignment.
+        assert_ok!(assign(OTHER_VALIDATOR, GOOGLE, "user0@example.com"));
+
+        // Another verifier is not affected by this one's cap.
+        assert_eq!(
+            Keys::verifier_assignments_left_in_block(&verifier(DISCORD)),
+            cap
+        );
+        assert_ok!(Keys::pre_dispatch(&assign_call(VALIDATOR, DISCORD, "bob")));
+        assert_ok!(assign(VALIDATOR, DISCORD, "bob"));
+
+        // The pool validates against the next block, where the transaction is valid again, and
+        // the next block takes it.
+        System::set_block_number(2);
+        assert_eq!(
+            Keys::verifier_assignments_left_in_block(&verifier(GOOGLE)),
+            cap
+        );
+        assert_ok!(validate(VALIDATOR, GOOGLE, next));
+        assert_ok!(Keys::pre_dispatch(&assign_call(VALIDATOR, GOOGLE, next)));
+        assert_ok!(assign(VALIDATOR, GOOGLE, next));
+        assert_eq!(
+            VerifierAssignedInBlock::<Test>::get(verifier(GOOGLE)),
+            Some((2, 1))
+        );
+    });
+}
+
+// --- key allowance ---
+
+#[test]
+fn a_new_assignment_spends_one_key_of_allowance_and_a_repeat_none() {
+    scenario(|| {
+        fill_buffer(3);
+        assert_eq!(Keys::allowance(GOOGLE.as_bytes()), GENESIS_ALLOWANCE);
+        assert_ok!(assign(VALIDATOR, GOOGLE, "alice@example.com"));
+        assert_eq!(Keys::allowance(GOOGLE.as_bytes()), GENESIS_ALLOWANCE - 1);
+
+        // The same user again, from another node and in a later block: free.
+        assert_ok!(assign(OTHER_VALIDATOR, GOOGLE, "alice@example.com"));
+        System::set_block_number(2);
+        assert_ok!(assign(VALIDATOR, GOOGLE, "alice@example.com"));
+        assert_eq!(Keys::allowance(GOOGLE.as_bytes()), GENESIS_ALLOWANCE - 1);
+
+        // Another verifier's allowance is its own.
+        assert_eq!(Keys::allowance(DISCORD.as_bytes()), GENESIS_ALLOWANCE);
+        assert_ok!(assign(VALIDATOR, DISCORD, "alice@example.com"));
+        assert_eq!(Keys::allowance(DISCORD.as_bytes()), GENESIS_ALLOWANCE - 1);
+        assert_eq!(Keys::allowance(GOOGLE.as_bytes()), GENESIS_ALLOWANCE - 1);
+    });
+}
+
+#[test]
+fn a_spent_allowance_refuses_new_users_until_a_top_up() {
+    scenario(|| {
+        fill_buffer(3);
+        KeyAllowance::<Test>::insert(verifier(GOOGLE), 1);
+        assert_ok!(assign(VALIDATOR, GOOGLE, "alice@example.com"));
+        // The last key of allowance removes the entry.
+        assert_eq!(KeyAllowance::<Test>::get(verifier(GOOGLE)), None);
+        assert_eq!(Keys::allowance(GOOGLE.as_bytes()), 0);
+
+        // Refused by the pool (Custom code) and by the dispatch, with nothing changed.
+        assert_refused(
+            VALIDATOR,
+            GOOGLE,
+            "bob@example.com",
+            AssignRefusal::AllowanceSpent,
+            Error::<Test>::AllowanceSpent,
+        );
+        // A later block does not help: only a top-up does.
+        System::set_block_number(2);
+        assert_refused(
+            VALIDATOR,
+            GOOGLE,
+            "bob@example.com",
+            AssignRefusal::AllowanceSpent,
+            Error::<Test>::AllowanceSpent,
+        );
+        // Alice keeps her key.
+        assert_ok!(assign(VALIDATOR, GOOGLE, "alice@example.com"));
+        assert_eq!(assigned(GOOGLE, "alice@example.com"), Some(0));
+
+        assert_ok!(Keys::top_up(
+            RuntimeOrigin::signed(DAPP),
+            verifier(GOOGLE),
+            1
+        ));
+        assert_ok!(validate(VALIDATOR, GOOGLE, "bob@example.com"));
+        assert_ok!(assign(VALIDATOR, GOOGLE, "bob@example.com"));
+        assert_eq!(assigned(GOOGLE, "bob@example.com"), Some(1));
+        assert_eq!(Keys::allowance(GOOGLE.as_bytes()), 0);
+    });
+}
+
+#[test]
+fn a_spent_allowance_is_reported_before_an_empty_buffer() {
+    scenario(|| {
+        KeyAllowance::<Test>::remove(verifier(GOOGLE));
+        assert_refused(
+            VALIDATOR,
+            GOOGLE,
+            "alice@example.com",
+            AssignRefusal::AllowanceSpent,
+            Error::<Test>::AllowanceSpent,
+        );
+    });
+}
+
+#[test]
+fn a_top_up_burns_the_fee_and_adds_to_the_allowance() {
+    scenario(|| {
+        let issuance = Balances::total_issuance();
+        assert_ok!(Keys::top_up(
+            RuntimeOrigin::signed(DAPP),
+            verifier(GOOGLE),
+            10
+        ));
+
+        let fee = 10 * DEFAULT_KEY_FEE;
+        assert_eq!(Keys::allowance(GOOGLE.as_bytes()), GENESIS_ALLOWANCE + 10);
+        assert_eq!(Balances::balance(&DAPP), DAPP_FUNDS - fee);
+        assert_eq!(
+            Balances::total_issuance(),
+            issuance - fee,
+            "the fee is burned"
+        );
+        System::assert_last_event(
+            Event::AllowanceToppedUp {
+                verifier: verifier(GOOGLE),
+                payer: DAPP,
+                keys: 10,
+                fee,
+            }
+            .into(),
+        );
+
+        // A verifier without an allowance gets one; any registered verifier may be topped up.
+        assert_ok!(Keys::top_up(RuntimeOrigin::signed(DAPP), verifier(TSS), 2));
+        assert_eq!(Keys::allowance(TSS.as_bytes()), 2);
+        assert_eq!(
+            Balances::balance(&DAPP),
+            DAPP_FUNDS - fee - 2 * DEFAULT_KEY_FEE
+        );
+        System::assert_last_event(
+            Event::AllowanceToppedUp {
+                verifier: verifier(TSS),
+                payer: DAPP,
+                keys: 2,
+                fee: 2 * DEFAULT_KEY_FEE,
+            }
+            .into(),
+        );
+    });
+}
+
+#[test]
+fn a_top_up_must_be_signed() {
+    scenario(|| {
+        assert_noop!(
+            Keys::top_up(RuntimeOrigin::none(), verifier(GOOGLE), 1),
+            DispatchError::BadOrigin
+        );
+    });
+}
+
+#[test]
+fn a_top_up_of_an_unknown_verifier_is_refused() {
+    scenario(|| {
+        assert_noop!(
+            Keys::top_up(RuntimeOrigin::signed(DAPP), verifier("nobody"), 1),
+            Error::<Test>::UnknownVerifier
+        );
+    });
+}
+
+#[test]
+fn a_top_up_of_no_keys_is_refused() {
+    scenario(|| {
+        assert_noop!(
+            Keys::top_up(RuntimeOrigin::signed(DAPP), verifier(GOOGLE), 0),
+            Error::<Test>::NoKeys
+        );
+    });
+}
+
+#[test]
+fn the_allowance_is_bounded() {
+    scenario(|| {
+        let room = MAX_ALLOWANCE - GENESIS_ALLOWANCE;
+        assert_noop!(
+            Keys::top_up(RuntimeOrigin::signed(DAPP), verifier(GOOGLE), room + 1),
+            Error::<Test>::AllowanceTooLarge
+        );
+        // An amount that would overflow the counter is refused the same way.
+        assert_noop!(
+            Keys::top_up(RuntimeOrigin::signed(DAPP), verifier(GOOGLE), u32::MAX),
+            Error::<Test>::AllowanceTooLarge
+        );
+        assert_ok!(Keys::top_up(
+            RuntimeOrigin::signed(DAPP),
+            verifier(GOOGLE),
+            room
+        ));
+        assert_eq!(Keys::allowance(GOOGLE.as_bytes()), MAX_ALLOWANCE);
+        assert_noop!(
+            Keys::top_up(RuntimeOrigin::signed(DAPP), verifier(GOOGLE), 1),
+            Error::<Test>::AllowanceTooLarge
+        );
+    });
+}
+
+#[test]
+fn a_fee_that_overflows_the_balance_type_is_refused() {
+    scenario(|| {
+        KeyFee::set(u64::MAX / 2 + 1);
+        assert_noop!(
+            Keys::top_up(RuntimeOrigin::signed(DAPP), verifier(GOOGLE), 2),
+            Error::<Test>::FeeOverflow
+        );
+        KeyFee::set(DEFAULT_KEY_FEE);
+    });
+}
+
+#[test]
+fn a_payer_must_afford_the_fee_and_stay_alive() {
+    scenario(|| {
+        assert_noop!(
+            Keys::top_up(RuntimeOrigin::signed(PAUPER), verifier(GOOGLE), 1),
+            TokenError::FundsUnavailable
+        );
+        // Paying everything would reap the account: refused, the payer is kept alive.
+        KeyFee::set(DAPP_FUNDS);
+        assert_noop!(
+            Keys::top_up(RuntimeOrigin::signed(DAPP), verifier(GOOGLE), 1),
+            TokenError::FundsUnavailable
+        );
+        KeyFee::set(DEFAULT_KEY_FEE);
+        assert_ok!(Balances::mint_into(&PAUPER, 100));
+        assert_ok!(Keys::top_up(
+            RuntimeOrigin::signed(PAUPER),
+            verifier(GOOGLE),
+            1
+        ));
+    });
+}
+
+#[test]
+fn refusal_codes_are_stable() {
+    let codes: Vec<(AssignRefusal, u8)> = AssignRefusal::ALL
+        .into_iter()
+        .map(|refusal| (refusal, refusal.code()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            (AssignRefusal::EmptyVerifierId, 1),
+            (AssignRefusal::UnknownVerifier, 2),
+            (AssignRefusal::KeyTypeNotServed, 3),
+            (AssignRefusal::VerifierIdNotNormalized, 4),
+            (AssignRefusal::BufferEmpty, 5),
+            (AssignRefusal::AllowanceSpent, 6),
+            (AssignRefusal::VerifierBlockFull, 7),
+        ]
+    );
+    for refusal in AssignRefusal::ALL {
+        assert_eq!(AssignRefusal::from_code(refusal.code()), Some(refusal));
+    }
+    assert_eq!(AssignRefusal::from_code(0), None);
+    assert_eq!(AssignRefusal::from_code(8), None);
+    assert_eq!(
+        AssignRefusal::AllowanceSpent.validity_error(),
+        InvalidTransaction::Custom(6).into()
+    );
+    assert_eq!(
+        AssignRefusal::VerifierBlockFull.validity_error(),
+        InvalidTransaction::ExhaustsResources.into()
+    );
 }
 
 #[test]
@@ -562,5 +893,14 @@ fn lookups_of_unknown_or_oversized_users_find_nothing() {
         assert_eq!(Keys::lookup(&[b'g'; 65], b"alice"), None);
         assert_eq!(Keys::lookup(GOOGLE.as_bytes(), &[b'a'; 257]), None);
         assert_eq!(Keys::key(1), None);
+    });
+}
+
+#[test]
+fn the_allowance_of_an_unknown_or_oversized_verifier_is_zero() {
+    scenario(|| {
+        assert_eq!(Keys::allowance(GOOGLE.as_bytes()), GENESIS_ALLOWANCE);
+        assert_eq!(Keys::allowance(b"nobody"), 0);
+        assert_eq!(Keys::allowance(&[b'g'; 65]), 0);
     });
 }

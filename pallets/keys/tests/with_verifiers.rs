@@ -1,5 +1,5 @@
 //! `pallet-keys` wired to `pallet-verifiers` as the runtime wires them: verifiers registered
-//! through their pallet decide where keys may be assigned.
+//! through their pallet decide where keys may be assigned and which allowances can be bought.
 
 use frame_support::{
     assert_noop, assert_ok, derive_impl, parameter_types, traits::Contains, BoundedVec,
@@ -38,6 +38,7 @@ impl pallet_balances::Config for Runtime {
 
 parameter_types! {
     pub const VerifierDeposit: u64 = 10;
+    pub const KeyFee: u64 = 2;
 }
 
 impl pallet_verifiers::Config for Runtime {
@@ -66,7 +67,11 @@ impl Contains<DkgId> for Validators {
 impl pallet_keys::Config for Runtime {
     type Verifiers = Verifiers;
     type Assigners = Validators;
+    type Currency = Balances;
+    type KeyFee = KeyFee;
+    type MaxAllowance = ConstU32<100>;
     type MaxAssignmentsPerBlock = ConstU32<4>;
+    type MaxAssignmentsPerVerifierPerBlock = ConstU32<2>;
     type UnsignedPriority = ConstU64<1>;
     type MaxBatchSize = ConstU32<4>;
     type WeightInfo = ();
@@ -131,6 +136,15 @@ fn config(key_type: KeyType) -> VerifierConfig {
     }
 }
 
+/// `who` buys `keys` keys of allowance for `verifier`.
+fn top_up(who: u64, verifier: &str, keys: u32) -> frame_support::dispatch::DispatchResult {
+    Keys::top_up(
+        RuntimeOrigin::signed(who),
+        bounded(verifier.as_bytes()),
+        keys,
+    )
+}
+
 fn assign(verifier: &str, id: &str) -> frame_support::dispatch::DispatchResultWithPostInfo {
     RuntimeCall::Keys(pallet_keys::Call::assign {
         verifier: bounded(verifier.as_bytes()),
@@ -167,6 +181,10 @@ fn keys_are_assigned_only_under_registered_direct_auth_verifiers() {
             assign("google", "alice@example.com"),
             KeysError::<Runtime>::UnknownVerifier
         );
+        assert_noop!(
+            top_up(DAPP, "google", 1),
+            KeysError::<Runtime>::UnknownVerifier
+        );
 
         assert_ok!(Verifiers::register(
             RuntimeOrigin::signed(DAPP),
@@ -178,6 +196,13 @@ fn keys_are_assigned_only_under_registered_direct_auth_verifiers() {
             bounded(b"wallet"),
             config(KeyType::ThresholdSigning)
         ));
+        // Registered, but nobody has paid for keys yet.
+        assert_noop!(
+            assign("google", "alice@example.com"),
+            KeysError::<Runtime>::AllowanceSpent
+        );
+        assert_ok!(top_up(DAPP, "google", 2));
+        assert_ok!(top_up(DAPP, "wallet", 1));
 
         assert_ok!(assign("google", "alice@example.com"));
         assert_eq!(
@@ -204,6 +229,7 @@ fn a_removed_verifier_keeps_its_users_keys_and_its_name() {
             bounded(b"google"),
             config(KeyType::DirectAuth)
         ));
+        assert_ok!(top_up(DAPP, "google", 2));
         assert_ok!(assign("google", "alice@example.com"));
         assert_ok!(Verifiers::remove(
             RuntimeOrigin::signed(DAPP),
@@ -230,5 +256,106 @@ fn a_removed_verifier_keeps_its_users_keys_and_its_name() {
             ),
             VerifiersError::<Runtime>::NameRetired
         );
+    });
+}
+
+#[test]
+fn anyone_may_pay_for_a_verifier_and_the_fee_is_burned() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(Verifiers::register(
+            RuntimeOrigin::signed(DAPP),
+            bounded(b"google"),
+            config(KeyType::DirectAuth)
+        ));
+        let issuance = Balances::total_issuance();
+        // Not the owner: a dapp's backend, a sponsor, anyone.
+        assert_ok!(top_up(OTHER_DAPP, "google", 5));
+        assert_eq!(Balances::free_balance(OTHER_DAPP), 100 - 5 * KeyFee::get());
+        assert_eq!(Balances::total_issuance(), issuance - 5 * KeyFee::get());
+        assert_eq!(Keys::allowance(b"google"), 5);
+        System::assert_last_event(RuntimeEvent::Keys(pallet_keys::Event::AllowanceToppedUp {
+            verifier: bounded(b"google"),
+            payer: OTHER_DAPP,
+            keys: 5,
+            fee: 5 * KeyFee::get(),
+        }));
+    });
+}
+
+#[test]
+fn a_removed_verifier_keeps_its_allowance_for_its_last_owner() {
+    new_test_ext().execute_with(|| {
+        fill_buffer();
+        assert_ok!(Verifiers::register(
+            RuntimeOrigin::signed(DAPP),
+            bounded(b"google"),
+            config(KeyType::DirectAuth)
+        ));
+        assert_ok!(top_up(DAPP, "google", 3));
+        assert_ok!(assign("google", "alice@example.com"));
+        assert_ok!(Verifiers::remove(
+            RuntimeOrigin::signed(DAPP),
+            bounded(b"google")
+        ));
+
+        // Nothing is spent while the verifier is away, and nothing more can be bought for it.
+        assert_noop!(
+            assign("google", "bob@example.com"),
+            KeysError::<Runtime>::UnknownVerifier
+        );
+        assert_noop!(
+            top_up(DAPP, "google", 1),
+            KeysError::<Runtime>::UnknownVerifier
+        );
+        assert_eq!(Keys::allowance(b"google"), 2);
+
+        // Only the last owner can take the name back (after any delay `pallet-verifiers` sets
+        // for that), and with it the keys it paid for.
+        System::set_block_number(10_000);
+        assert_eq!(Keys::allowance(b"google"), 2);
+        assert_ok!(Verifiers::register(
+            RuntimeOrigin::signed(DAPP),
+            bounded(b"google"),
+            config(KeyType::DirectAuth)
+        ));
+        assert_ok!(assign("google", "bob@example.com"));
+        assert_eq!(Keys::allowance(b"google"), 1);
+    });
+}
+
+#[test]
+fn one_verifiers_flood_neither_drains_the_buffer_nor_fills_the_block() {
+    new_test_ext().execute_with(|| {
+        fill_buffer();
+        for name in [b"google".as_slice(), b"discord".as_slice()] {
+            assert_ok!(Verifiers::register(
+                RuntimeOrigin::signed(DAPP),
+                bounded(name),
+                config(KeyType::DirectAuth)
+            ));
+        }
+        assert_ok!(top_up(DAPP, "google", 1));
+        assert_ok!(top_up(DAPP, "discord", 10));
+
+        // Random ids under "google": one key is paid for, so one is taken.
+        assert_ok!(assign("google", "random-1@example.com"));
+        assert_noop!(
+            assign("google", "random-2@example.com"),
+            KeysError::<Runtime>::AllowanceSpent
+        );
+        assert_eq!(Keys::buffer_size(), 3);
+
+        // "discord" has paid for more than a block's share: it gets its share per block, and
+        // the block still has room for others.
+        assert_ok!(assign("discord", "a@example.com"));
+        assert_ok!(assign("discord", "b@example.com"));
+        assert_noop!(
+            assign("discord", "c@example.com"),
+            KeysError::<Runtime>::VerifierBlockFull
+        );
+        assert_eq!(Keys::buffer_size(), 1);
+        System::set_block_number(2);
+        assert_ok!(assign("discord", "c@example.com"));
+        assert_eq!(Keys::allowance(b"discord"), 7);
     });
 }

@@ -43,6 +43,9 @@ sp_api::decl_runtime_apis! {
         fn buffer_size() -> u64;
         /// The key with id `key_id`, if it exists.
         fn key(key_id: KeyId) -> Option<KeyRecord>;
+        /// The keys of allowance the verifier `verifier` has left: how many more new users it
+        /// can get keys for (0 for an unknown verifier).
+        fn allowance(verifier: Vec<u8>) -> u32;
     }
 
     /// Read the key buffer's DKG: what the keyholder workers act on, and what anyone can check.
