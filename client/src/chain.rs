@@ -22,10 +22,13 @@ use polkadot_sdk::{
     sp_runtime::{generic::Era, DispatchError, MultiAddress, MultiSignature},
 };
 use serde_json::Value;
-use torus_primitives::verifier::{VerifierConfig, VerifierName, VerifierRecord};
+use torus_primitives::verifier::{
+    Jwk, JwkKeyId, Jwks, PendingChange, VerifierChange, VerifierConfig, VerifierName,
+    VerifierRecord,
+};
 use torus_runtime::{
-    AccountId, Balance, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload, TxExtension,
-    UncheckedExtrinsic,
+    AccountId, Balance, BlockNumber, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload,
+    TxExtension, UncheckedExtrinsic,
 };
 
 /// How long [`ChainClient::submit_and_watch`] waits for inclusion by default.
@@ -33,6 +36,35 @@ pub const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A verifier as the chain records it.
 pub type VerifierRecordOf = VerifierRecord<AccountId, Balance>;
+
+/// A verifier's announced change as the chain records it.
+pub type PendingChangeOf = PendingChange<BlockNumber>;
+
+/// A change of a verifier that an included extrinsic announced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    /// What changes.
+    pub change: VerifierChange,
+    /// The block from which on the verifier has the new configuration.
+    pub effective_at: BlockNumber,
+}
+
+impl Inclusion {
+    /// The verifier change this extrinsic announced (`Verifiers::ChangeAnnounced`), if any.
+    pub fn announcement(&self) -> Option<Announcement> {
+        self.events.iter().find_map(|event| match event {
+            RuntimeEvent::Verifiers(pallet_verifiers::Event::ChangeAnnounced {
+                change,
+                effective_at,
+                ..
+            }) => Some(Announcement {
+                change: change.clone(),
+                effective_at: *effective_at,
+            }),
+            _ => None,
+        })
+    }
+}
 
 /// Errors of chain access.
 #[derive(Debug, thiserror::Error)]
@@ -419,6 +451,66 @@ impl ChainClient {
         let call = RuntimeCall::Verifiers(pallet_verifiers::Call::update_config { name, config });
         self.submit_and_watch(signer, call, INCLUSION_TIMEOUT).await
     }
+
+    /// The change announced for the verifier `name` and not in effect yet, read through the
+    /// runtime API `VerifierChangesApi_pending_change`.
+    pub async fn pending_change(&self, name: &str) -> Result<Option<PendingChangeOf>, ChainError> {
+        self.runtime_api(
+            "VerifierChangesApi_pending_change",
+            &name.as_bytes().to_vec().encode(),
+        )
+        .await
+    }
+
+    /// The chain's announcement delay in blocks (`VerifierChangesApi_config_delay`).
+    pub async fn config_delay(&self) -> Result<BlockNumber, ChainError> {
+        self.runtime_api("VerifierChangesApi_config_delay", &[])
+            .await
+    }
+
+    /// Announces a new JWKS for a verifier (`Verifiers.rotate_jwks`), as its owner.
+    pub async fn rotate_jwks(
+        &self,
+        signer: &Signer,
+        name: VerifierName,
+        jwks: Jwks,
+    ) -> Result<Inclusion, ChainError> {
+        let call = RuntimeCall::Verifiers(pallet_verifiers::Call::rotate_jwks { name, jwks });
+        self.submit_and_watch(signer, call, INCLUSION_TIMEOUT).await
+    }
+
+    /// Announces one more key for a verifier's JWKS (`Verifiers.add_jwk`), as its owner.
+    pub async fn add_jwk(
+        &self,
+        signer: &Signer,
+        name: VerifierName,
+        jwk: Jwk,
+    ) -> Result<Inclusion, ChainError> {
+        let call = RuntimeCall::Verifiers(pallet_verifiers::Call::add_jwk { name, jwk });
+        self.submit_and_watch(signer, call, INCLUSION_TIMEOUT).await
+    }
+
+    /// Removes a key from a verifier's JWKS at once, and from its pending change
+    /// (`Verifiers.remove_jwk`), as its owner.
+    pub async fn remove_jwk(
+        &self,
+        signer: &Signer,
+        name: VerifierName,
+        kid: JwkKeyId,
+    ) -> Result<Inclusion, ChainError> {
+        let call = RuntimeCall::Verifiers(pallet_verifiers::Call::remove_jwk { name, kid });
+        self.submit_and_watch(signer, call, INCLUSION_TIMEOUT).await
+    }
+
+    /// Drops a verifier's pending change (`Verifiers.cancel_change`), as its owner.
+    pub async fn cancel_change(
+        &self,
+        signer: &Signer,
+        name: VerifierName,
+    ) -> Result<Inclusion, ChainError> {
+        let call = RuntimeCall::Verifiers(pallet_verifiers::Call::cancel_change { name });
+        self.submit_and_watch(signer, call, INCLUSION_TIMEOUT).await
+    }
 }
 
 /// A dispatch error with the pallet error's name (e.g. `Verifiers(NameTaken)`) when the runtime
@@ -478,6 +570,31 @@ mod tests {
             implicit,
         );
         assert!(!other.using_encoded(|bytes| sr25519::Pair::verify(signature, bytes, &public)));
+    }
+
+    #[test]
+    fn an_inclusion_names_the_change_it_announced() {
+        let name: VerifierName = b"demo".to_vec().try_into().expect("short");
+        let announced = RuntimeEvent::Verifiers(pallet_verifiers::Event::ChangeAnnounced {
+            name: name.clone(),
+            change: VerifierChange::Jwks,
+            effective_at: 42,
+        });
+        let other = RuntimeEvent::Verifiers(pallet_verifiers::Event::ChangeCancelled { name });
+        let inclusion = |events| Inclusion {
+            block_hash: H256::zero(),
+            block_number: 32,
+            index: 1,
+            events,
+        };
+        assert_eq!(
+            inclusion(vec![other.clone(), announced]).announcement(),
+            Some(Announcement {
+                change: VerifierChange::Jwks,
+                effective_at: 42
+            })
+        );
+        assert_eq!(inclusion(vec![other]).announcement(), None);
     }
 
     #[test]

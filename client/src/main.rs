@@ -2,7 +2,12 @@
 //! (dapp developers), and run a local dev OpenID issuer (demos and tests). See `client/README.md`.
 
 use std::{
-    io::Read as _, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration,
+    io::Read as _,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+    time::Duration,
 };
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -12,7 +17,7 @@ use torus_client::{
     chain::{ChainClient, Inclusion, Signer},
     dev_issuer::{DevIssuer, DevKeys, DEFAULT_AUDIENCE},
     jwks::{jwks_from_str, ConvertedJwks},
-    verifier::{record_to_json, verifier_name, VerifierSpec},
+    verifier::{describe_change, pending_to_json, record_to_json, verifier_name, VerifierSpec},
     TorusClient,
 };
 
@@ -130,8 +135,17 @@ struct LookupArgs {
 enum VerifierCommand {
     /// Register a new verifier owned by --suri's account (holds a deposit).
     Register(VerifierWrite),
-    /// Replace a verifier's whole configuration (owner only; the key type cannot change).
+    /// Announce a verifier's whole new configuration (owner only; the key type cannot change):
+    /// it takes effect after the chain's announcement delay.
     Update(VerifierWrite),
+    /// Announce a new JWKS for a verifier (owner only), in effect after the delay.
+    RotateJwks(RotateJwksArgs),
+    /// Announce one more key for a verifier's JWKS (owner only), in effect after the delay.
+    AddJwk(AddJwkArgs),
+    /// Remove a key from a verifier's JWKS at once, and from its pending change (owner only).
+    RemoveJwk(RemoveJwkArgs),
+    /// Drop a verifier's pending change (owner only).
+    CancelChange(OwnerArgs),
     /// Show a verifier as recorded on chain (JSON).
     Show {
         /// The verifier's name.
@@ -178,6 +192,64 @@ struct VerifierWrite {
     /// The maximum age of a token, seconds since its iat.
     #[arg(long, default_value_t = 3600)]
     max_token_age: u64,
+}
+
+/// The verifier and its owner.
+#[derive(Args)]
+struct OwnerArgs {
+    /// The verifier's name.
+    #[arg(long)]
+    name: String,
+    /// The owner's secret URI, e.g. //Alice or a mnemonic.
+    #[arg(long)]
+    suri: String,
+    /// A node's RPC URL (http:// or ws://).
+    #[arg(long, default_value = "http://127.0.0.1:9944")]
+    node: String,
+}
+
+/// Where a JWKS comes from.
+#[derive(Args)]
+struct JwksSource {
+    /// Fetch the issuer's JWKS from this plain http:// URL.
+    #[arg(
+        long,
+        conflicts_with = "jwks_file",
+        required_unless_present = "jwks_file"
+    )]
+    jwks_url: Option<String>,
+    /// Read the issuer's JWKS from this file.
+    #[arg(long)]
+    jwks_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RotateJwksArgs {
+    #[command(flatten)]
+    owner: OwnerArgs,
+    #[command(flatten)]
+    jwks: JwksSource,
+}
+
+#[derive(Args)]
+struct AddJwkArgs {
+    #[command(flatten)]
+    owner: OwnerArgs,
+    /// The JWKS that holds the new key.
+    #[command(flatten)]
+    jwks: JwksSource,
+    /// The `kid` of the key to add, from that JWKS.
+    #[arg(long)]
+    kid: String,
+}
+
+#[derive(Args)]
+struct RemoveJwkArgs {
+    #[command(flatten)]
+    owner: OwnerArgs,
+    /// The `kid` of the key to remove.
+    #[arg(long)]
+    kid: String,
 }
 
 #[derive(Args)]
@@ -306,23 +378,112 @@ async fn verifier(command: VerifierCommand) -> Result<()> {
     match command {
         VerifierCommand::Register(args) => write_verifier(args, true).await,
         VerifierCommand::Update(args) => write_verifier(args, false).await,
+        VerifierCommand::RotateJwks(args) => {
+            let name = verifier_name(&args.owner.name)?;
+            let jwks = load_jwks(
+                args.jwks.jwks_url.as_deref(),
+                args.jwks.jwks_file.as_deref(),
+            )
+            .await?
+            .keys
+            .try_into()
+            .map_err(|_| {
+                anyhow!(
+                    "the JWKS has more than {} usable keys",
+                    torus_primitives::limits::MAX_JWKS
+                )
+            })?;
+            let signer = Signer::from_suri(&args.owner.suri)?;
+            let chain = ChainClient::connect(&args.owner.node).await?;
+            let inclusion = chain.rotate_jwks(&signer, name, jwks).await?;
+            report_announcement(&args.owner.name, &inclusion, &signer)
+        }
+        VerifierCommand::AddJwk(args) => {
+            let name = verifier_name(&args.owner.name)?;
+            let jwks = load_jwks(
+                args.jwks.jwks_url.as_deref(),
+                args.jwks.jwks_file.as_deref(),
+            )
+            .await?;
+            let jwk = jwks
+                .keys
+                .iter()
+                .find(|key| key.kid.as_slice() == args.kid.as_bytes())
+                .cloned()
+                .ok_or_else(|| {
+                    let kids: Vec<String> = jwks
+                        .keys
+                        .iter()
+                        .map(|key| String::from_utf8_lossy(&key.kid).into_owned())
+                        .collect();
+                    anyhow!(
+                        "the JWKS has no usable key with kid {} (it has: {})",
+                        args.kid,
+                        kids.join(", ")
+                    )
+                })?;
+            let signer = Signer::from_suri(&args.owner.suri)?;
+            let chain = ChainClient::connect(&args.owner.node).await?;
+            let inclusion = chain.add_jwk(&signer, name, jwk).await?;
+            report_announcement(&args.owner.name, &inclusion, &signer)
+        }
+        VerifierCommand::RemoveJwk(args) => {
+            let name = verifier_name(&args.owner.name)?;
+            let kid = args.kid.as_bytes().to_vec().try_into().map_err(|_| {
+                anyhow!(
+                    "a kid has at most {} bytes",
+                    torus_primitives::limits::MAX_KID_LEN
+                )
+            })?;
+            let signer = Signer::from_suri(&args.owner.suri)?;
+            let chain = ChainClient::connect(&args.owner.node).await?;
+            let inclusion = chain.remove_jwk(&signer, name, kid).await?;
+            out!(
+                "removed key {} from verifier {} in block #{} ({:?}): no token signed with it is accepted from this block on",
+                args.kid,
+                args.owner.name,
+                inclusion.block_number,
+                inclusion.block_hash
+            );
+            print_events(&inclusion)
+        }
+        VerifierCommand::CancelChange(args) => {
+            let name = verifier_name(&args.name)?;
+            let signer = Signer::from_suri(&args.suri)?;
+            let chain = ChainClient::connect(&args.node).await?;
+            let inclusion = chain.cancel_change(&signer, name).await?;
+            out!(
+                "cancelled the pending change of verifier {} in block #{} ({:?}); its configuration stays as it is",
+                args.name,
+                inclusion.block_number,
+                inclusion.block_hash
+            );
+            print_events(&inclusion)
+        }
         VerifierCommand::Show { name, node } => {
             let chain = ChainClient::connect(&node).await?;
             let record = chain
                 .verifier(&name)
                 .await?
                 .ok_or_else(|| anyhow!("no verifier named {name} on {node}"))?;
-            out!(
-                "{}",
-                serde_json::to_string_pretty(&record_to_json(&name, &record))?
-            );
+            let mut shown = record_to_json(&name, &record);
+            shown["pending_change"] = match chain.pending_change(&name).await? {
+                Some(pending) => pending_to_json(&pending),
+                None => serde_json::Value::Null,
+            };
+            out!("{}", serde_json::to_string_pretty(&shown)?);
             Ok(())
         }
     }
 }
 
 async fn read_jwks(args: &VerifierWrite) -> Result<ConvertedJwks> {
-    let text = match (&args.jwks_url, &args.jwks_file) {
+    load_jwks(args.jwks_url.as_deref(), args.jwks_file.as_deref()).await
+}
+
+/// The usable keys of the JWKS at `url` or in `file` (skipped keys are warned about).
+async fn load_jwks(url: Option<&str>, file: Option<&Path>) -> Result<ConvertedJwks> {
+    let text = match (url, file) {
         (Some(url), _) => {
             let body = torus_client::http::get(url, Duration::from_secs(30)).await?;
             String::from_utf8(body.to_vec()).context("the JWKS is not UTF-8")?
@@ -358,14 +519,50 @@ async fn write_verifier(args: VerifierWrite, register: bool) -> Result<()> {
     } else {
         chain.update_verifier(&signer, name, config).await?
     };
+    if !register {
+        return report_announcement(&args.name, &inclusion, &signer);
+    }
     out!(
-        "{} verifier {} in block #{} ({:?}) as {}",
-        if register { "registered" } else { "updated" },
+        "registered verifier {} in block #{} ({:?}) as {}",
         args.name,
         inclusion.block_number,
         inclusion.block_hash,
         signer.account_id()
     );
+    print_events(&inclusion)
+}
+
+/// Tells the user that a change of the verifier `name` is announced, and from which block on
+/// it takes effect.
+fn report_announcement(name: &str, inclusion: &Inclusion, signer: &Signer) -> Result<()> {
+    let announcement = inclusion
+        .announcement()
+        .ok_or_else(|| anyhow!("the chain announced no change: {:?}", inclusion.events))?;
+    let blocks = announcement
+        .effective_at
+        .saturating_sub(inclusion.block_number);
+    out!(
+        "announced {} of verifier {} in block #{} ({:?}) as {}",
+        describe_change(&announcement.change),
+        name,
+        inclusion.block_number,
+        inclusion.block_hash,
+        signer.account_id()
+    );
+    out!(
+        "it takes effect at block #{} (in {} blocks, about {} s); until then the current configuration stays in effect",
+        announcement.effective_at,
+        blocks,
+        u64::from(blocks) * torus_runtime::MILLISECS_PER_BLOCK / 1000
+    );
+    out!(
+        "`torus verifier show {name}` shows the pending change, `torus verifier cancel-change` drops it"
+    );
+    print_events(inclusion)
+}
+
+/// Lists the events of an included extrinsic.
+fn print_events(inclusion: &Inclusion) -> Result<()> {
     for event in &inclusion.events {
         out!("  event {event:?}");
     }

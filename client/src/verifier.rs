@@ -7,8 +7,8 @@ use torus_primitives::{
         MAX_AUDIENCES, MAX_AUDIENCE_LEN, MAX_CLAIM_NAME_LEN, MAX_ISSUER_LEN, MAX_VERIFIER_NAME_LEN,
     },
     verifier::{
-        validate_verifier_name, IdClaim, IdClaimRule, InvalidVerifier, Jwk, KeyType,
-        VerifierConfig, VerifierName, VerifierRecord,
+        validate_verifier_name, IdClaim, IdClaimRule, InvalidVerifier, Jwk, KeyType, PendingChange,
+        VerifierChange, VerifierConfig, VerifierName, VerifierRecord,
     },
 };
 
@@ -136,6 +136,31 @@ pub fn config_to_json(config: &VerifierConfig) -> Value {
     })
 }
 
+/// What an announced change replaces, in words: `the whole configuration`, `the JWKS` or
+/// `one more key, kid <kid>`.
+pub fn describe_change(change: &VerifierChange) -> String {
+    match change {
+        VerifierChange::Config => "the whole configuration".to_owned(),
+        VerifierChange::Jwks => "the JWKS".to_owned(),
+        VerifierChange::AddJwk(kid) => format!("one more key, kid {}", lossy(kid)),
+    }
+}
+
+/// A verifier's pending change as readable JSON: what changes, the block it takes effect at,
+/// and the whole configuration the verifier will have from then on.
+pub fn pending_to_json<B: core::fmt::Display>(pending: &PendingChange<B>) -> Value {
+    let change = match &pending.change {
+        VerifierChange::Config => json!("config"),
+        VerifierChange::Jwks => json!("jwks"),
+        VerifierChange::AddJwk(kid) => json!({"add_jwk": lossy(kid)}),
+    };
+    json!({
+        "change": change,
+        "effective_at": pending.effective_at.to_string(),
+        "config": config_to_json(&pending.config),
+    })
+}
+
 /// A verifier as recorded on chain, as readable JSON; accounts are shown with `Display`
 /// (SS58 for the runtime's account ids) and the deposit in the chain's smallest unit.
 pub fn record_to_json<A: core::fmt::Display, B: core::fmt::Display>(
@@ -188,6 +213,30 @@ mod tests {
         assert_eq!(
             named.to_config().expect("valid").id_claim.claim,
             IdClaim::Named(b"preferred_username".to_vec().try_into().expect("fits"))
+        );
+    }
+
+    #[test]
+    fn shows_a_pending_change() {
+        let config = spec().to_config().expect("valid");
+        let kid = b"k2".to_vec().try_into().expect("short");
+        let pending = PendingChange {
+            change: VerifierChange::AddJwk(kid),
+            effective_at: 42u32,
+            config,
+        };
+        let shown = pending_to_json(&pending);
+        assert_eq!(shown["change"]["add_jwk"], "k2");
+        assert_eq!(shown["effective_at"], "42");
+        assert_eq!(shown["config"]["issuer"], "http://127.0.0.1:8080");
+        assert_eq!(describe_change(&pending.change), "one more key, kid k2");
+        assert_eq!(describe_change(&VerifierChange::Jwks), "the JWKS");
+        assert_eq!(
+            pending_to_json(&PendingChange {
+                change: VerifierChange::Config,
+                ..pending
+            })["change"],
+            "config"
         );
     }
 

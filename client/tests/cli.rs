@@ -250,3 +250,115 @@ async fn verifier_commands_check_their_input_first() {
     assert!(run.stderr.contains("Name"), "{}", run.stderr);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[tokio::test]
+async fn announcing_verifier_commands_check_their_input_first() {
+    let dir = std::env::temp_dir().join(format!("torus-cli-announce-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // One usable key: the generator of P-256.
+    let jwks = dir.join("jwks.json");
+    std::fs::write(
+        &jwks,
+        r#"{"keys": [{"kty": "EC", "kid": "p1", "crv": "P-256", "alg": "ES256",
+            "x": "axfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5RdiYwpY",
+            "y": "T-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"}]}"#,
+    )
+    .expect("write");
+    let jwks = jwks.to_str().expect("UTF-8");
+    let owner = |command: &'static str, name: &'static str, suri: &'static str| {
+        vec![
+            "verifier",
+            command,
+            "--name",
+            name,
+            "--suri",
+            suri,
+            "--node",
+            "http://127.0.0.1:1",
+        ]
+    };
+
+    // add-jwk picks its key by kid before anything is signed.
+    let run = torus(
+        &[
+            &owner("add-jwk", "demo", "//Alice")[..],
+            &["--jwks-file", jwks, "--kid", "p2"],
+        ]
+        .concat(),
+        None,
+    )
+    .await;
+    assert!(!run.ok);
+    assert!(
+        run.stderr
+            .contains("no usable key with kid p2 (it has: p1)"),
+        "{}",
+        run.stderr
+    );
+    let run = torus(
+        &[&owner("add-jwk", "demo", "//Alice")[..], &["--kid", "p1"]].concat(),
+        None,
+    )
+    .await;
+    assert!(!run.ok, "a JWKS source is required");
+
+    // Bad names and secret URIs are refused by every owner command.
+    let run = torus(
+        &[
+            &owner("rotate-jwks", "has space", "//Alice")[..],
+            &["--jwks-file", jwks],
+        ]
+        .concat(),
+        None,
+    )
+    .await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("Name"), "{}", run.stderr);
+    let run = torus(
+        &[
+            &owner("remove-jwk", "demo", "not a uri")[..],
+            &["--kid", "p1"],
+        ]
+        .concat(),
+        None,
+    )
+    .await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("invalid secret URI"), "{}", run.stderr);
+    let long_kid = "k".repeat(129);
+    let run = torus(
+        &[
+            &owner("remove-jwk", "demo", "//Alice")[..],
+            &["--kid", &long_kid],
+        ]
+        .concat(),
+        None,
+    )
+    .await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("at most 128 bytes"), "{}", run.stderr);
+
+    // Valid input reaches the chain, which is not there.
+    for args in [
+        [
+            &owner("add-jwk", "demo", "//Alice")[..],
+            &["--jwks-file", jwks, "--kid", "p1"],
+        ]
+        .concat(),
+        [
+            &owner("rotate-jwks", "demo", "//Alice")[..],
+            &["--jwks-file", jwks],
+        ]
+        .concat(),
+        owner("cancel-change", "demo", "//Alice"),
+    ] {
+        let run = torus(&args, None).await;
+        assert!(!run.ok);
+        assert!(
+            run.stderr.contains("system_accountNextIndex"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
