@@ -28,7 +28,10 @@ use crate::{
     encoding::{decode_hex32, keccak256, point_to_hex},
     error::{Error, NodeError, NodeFailure, NodeReport},
     keys::{apply_nonce, final_public_key, reconstruct, KeyError, PrivateKey, PublicKey},
-    wire::{self, LookupResult, NonceData, ShareResult},
+    wire::{
+        self, codes, CommitmentParams, LookupParams, LookupResult, NodeSignature, NonceData,
+        ShareParams, ShareResult,
+    },
 };
 
 /// How long one request may take (as `torus.js`: 60 s).
@@ -226,8 +229,8 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-fn parse_index(value: &Option<Value>) -> Option<u16> {
-    match value.as_ref()? {
+fn parse_index(value: &Value) -> Option<u16> {
+    match value {
         Value::String(s) => s.trim().parse().ok(),
         Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
         _ => None,
@@ -404,7 +407,7 @@ impl TorusClient {
     ) -> Result<Option<PublicKeyInfo>, Error> {
         let method = wire::VERIFIER_LOOKUP;
         let half = self.half();
-        let params = wire::verifier_lookup_params(verifier, verifier_id, now_secs());
+        let params = to_params(&LookupParams::lookup(verifier, verifier_id, now_secs()));
         let found = self
             .gather(method, &params, false, parse_lookup, |_, round| {
                 let keys = most_common(round.ok().filter_map(|(_, r)| {
@@ -429,20 +432,13 @@ impl TorusClient {
                 }
                 let not_assigned = round
                     .rpc_errors()
-                    .filter(|e| {
-                        e.data
-                            .as_deref()
-                            .is_some_and(|d| d.contains(wire::NOT_ASSIGNED))
-                    })
+                    .filter(|e| e.code == codes::NOT_ASSIGNED)
                     .count();
                 if not_assigned >= half {
                     return Some(Ok(None));
                 }
-                let error = most_common(round.rpc_errors().filter(|e| {
-                    !e.data
-                        .as_deref()
-                        .is_some_and(|d| d.contains(wire::NOT_ASSIGNED))
-                }));
+                let error =
+                    most_common(round.rpc_errors().filter(|e| e.code != codes::NOT_ASSIGNED));
                 if let Some((error, nodes)) = &error {
                     if *nodes >= half {
                         return Some(Err(Error::NodesRefused {
@@ -495,7 +491,11 @@ impl TorusClient {
     ) -> Result<PublicKeyInfo, Error> {
         let method = wire::GET_PUB_KEY_OR_KEY_ASSIGN;
         let half = self.half();
-        let params = wire::get_pub_key_params(verifier, verifier_id, now_secs());
+        let params = to_params(&LookupParams::get_or_assign(
+            verifier,
+            verifier_id,
+            now_secs(),
+        ));
         self.gather(method, &params, false, parse_lookup, |_, round| {
             let keys = most_common(round.ok().filter_map(|(_, r)| r.agreement_key()));
             if let Some((key, count)) = &keys {
@@ -580,14 +580,14 @@ impl TorusClient {
         let signatures = self
             .commit(verifier, verifier_id, &commitment, (&temp_x, &temp_y))
             .await?;
-        let params = wire::get_share_params(
+        let params = to_params(&ShareParams::new(
             verifier,
             verifier_id,
             id_token,
             signatures,
             self.session_secs,
             now_secs(),
-        );
+        ));
         self.reveal(&params, session).await
     }
 
@@ -601,11 +601,16 @@ impl TorusClient {
         verifier_id: &str,
         commitment: &[u8; 32],
         temp_pub: (&str, &str),
-    ) -> Result<Vec<Value>, Error> {
+    ) -> Result<Vec<NodeSignature>, Error> {
         let method = wire::COMMITMENT_REQUEST;
         let (needed, enough) = (self.three_quarters(), self.half());
-        let params = wire::commitment_params(verifier, verifier_id, commitment, temp_pub);
-        self.gather(method, &params, true, parse_object, |_, round| {
+        let params = to_params(&CommitmentParams::new(
+            verifier,
+            verifier_id,
+            commitment,
+            temp_pub,
+        ));
+        self.gather(method, &params, true, parse_signature, |_, round| {
             let ok = round.ok().count();
             if ok >= needed || (round.pending == 0 && ok >= enough) {
                 return Some(Ok(round.ok().map(|(_, v)| v.clone()).collect()));
@@ -708,7 +713,7 @@ fn evaluate_shares(
     let (x, y) = round
         .ok()
         .find(|(_, r)| &r.keys[0].public_key == agreed)
-        .and_then(|(_, r)| r.keys[0].public_key_xy())
+        .map(|(_, r)| r.keys[0].public_key_xy())
         .ok_or(Error::InvalidAgreedValue {
             method,
             what: "public key",
@@ -751,7 +756,7 @@ fn evaluate_shares(
         .find_map(|(_, r, _)| {
             let key = &r.keys[0];
             let nonce = key.nonce_data.as_ref()?;
-            (key.public_key_xy()?.0 == x && nonce.usable_pub_nonce().is_some()).then_some(nonce)
+            (key.public_key_xy().0 == x && nonce.usable_pub_nonce().is_some()).then_some(nonce)
         })
         .ok_or(Error::MissingNonce { method })?;
     let pub_nonce = nonce_data
@@ -861,12 +866,14 @@ fn parse_share(value: Value) -> Result<ShareResult, String> {
     Ok(result)
 }
 
-fn parse_object(value: Value) -> Result<Value, String> {
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err("the result is not a JSON object".into())
-    }
+fn parse_signature(value: Value) -> Result<NodeSignature, String> {
+    serde_json::from_value(value).map_err(|e| format!("not a node signature: {e}"))
+}
+
+/// The JSON of a request's parameters (plain structs of strings, numbers and booleans, which
+/// always serialize).
+fn to_params<T: serde::Serialize>(params: &T) -> Value {
+    serde_json::json!(params)
 }
 
 /// One JSON-RPC call with named params; with `retry`, a call that got no answer is repeated

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`client`] | [`TorusClient`]: key lookup ([`lookup`](TorusClient::lookup), non-assigning; [`get_or_assign`](TorusClient::get_or_assign)) and login ([`retrieve_key`](TorusClient::retrieve_key)) over the Torus JSON-RPC API |
 //! | [`keys`] | public/private key types, share-subset reconstruction, the nonce that gives the final key |
-//! | [`wire`] | the JSON of the four Torus JSON-RPC methods |
+//! | [`wire`] | the method names, error codes and JSON of the Torus JSON-RPC API (`torus-rpc-api`, shared with the nodes) |
 //! | [`encoding`] | hex, base64, keccak-256, EIP-55 addresses |
 //! | [`chain`] | signed extrinsics of the Torus runtime, submission and events, runtime API calls |
 //! | [`verifier`], [`jwks`] | verifier configurations from a dapp's settings and its issuer's JWKS |
@@ -52,13 +52,16 @@
 pub mod chain;
 pub mod client;
 pub mod dev_issuer;
-pub mod encoding;
 pub mod error;
 pub mod http;
 pub mod jwks;
 pub mod keys;
 pub mod verifier;
-pub mod wire;
+/// The Torus JSON-RPC API's method names, error codes and JSON (the crate `torus-rpc-api`,
+/// which the nodes serve from).
+pub use torus_rpc_api as wire;
+/// Hex, base64, keccak-256 and EIP-55 addresses, as the Torus JSON-RPC API spells them.
+pub use torus_rpc_api::encoding;
 
 pub use client::{
     half_threshold, three_quarters_threshold, PublicKeyInfo, RetrievedKey, SessionData,

@@ -172,7 +172,7 @@ fn torus_only(module: &RpcModule<()>) -> Methods {
     let mut only = module.clone();
     let others: Vec<&'static str> = module
         .method_names()
-        .filter(|name| !crate::torus_api::METHODS.contains(name) && *name != "system_health")
+        .filter(|name| !torus_rpc_api::methods::ALL.contains(name) && *name != "system_health")
         .collect();
     for name in others {
         only.remove_method(name);
@@ -183,7 +183,7 @@ fn torus_only(module: &RpcModule<()>) -> Methods {
 /// What the request logger writes of a call's parameters or result: nothing of the Torus API's
 /// methods (id tokens, encrypted shares and session tokens), at most `max` bytes of others.
 pub fn loggable<'a>(method: &str, text: &'a str, max: u32) -> std::borrow::Cow<'a, str> {
-    if crate::torus_api::METHODS.contains(&method) {
+    if torus_rpc_api::methods::ALL.contains(&method) {
         return "<redacted>".into();
     }
     let max = usize::try_from(max).unwrap_or(usize::MAX);
@@ -557,7 +557,7 @@ mod tests {
     #[test]
     fn the_logger_never_writes_torus_api_params_and_truncates_others() {
         let token = r#"{"item":[{"idtoken":"eyJhbGciOi.secret.token"}]}"#;
-        for method in crate::torus_api::METHODS {
+        for method in torus_rpc_api::methods::ALL {
             assert_eq!(loggable(method, token, 1000), "<redacted>");
         }
         assert_eq!(loggable("system_health", "[]", 1000), "[]");
@@ -569,7 +569,7 @@ mod tests {
     #[test]
     fn a_torus_api_listener_serves_the_four_methods_and_health_only() {
         let mut module = RpcModule::new(());
-        for name in crate::torus_api::METHODS.into_iter().chain([
+        for name in torus_rpc_api::methods::ALL.into_iter().chain([
             "system_health",
             "state_call",
             "author_submitExtrinsic",
@@ -579,7 +579,7 @@ mod tests {
         let only = torus_only(&module);
         let mut served: Vec<_> = only.method_names().collect();
         served.sort();
-        let mut expected: Vec<_> = crate::torus_api::METHODS
+        let mut expected: Vec<_> = torus_rpc_api::methods::ALL
             .into_iter()
             .chain(["system_health"])
             .collect();

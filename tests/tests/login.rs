@@ -15,7 +15,7 @@ use k256::{
     elliptic_curve::{sec1::ToEncodedPoint, PrimeField},
     ProjectivePoint, Scalar, SecretKey,
 };
-use polkadot_sdk::{frame_system, sp_keyring::Sr25519Keyring};
+use polkadot_sdk::sp_keyring::Sr25519Keyring;
 use serde_json::{json, Value};
 use sha3::{Digest, Keccak256};
 use torus_integration_tests::{
@@ -24,7 +24,6 @@ use torus_integration_tests::{
     wait_for, Network, Node,
 };
 use torus_primitives::AssignedKey;
-use torus_runtime::{Runtime, RuntimeCall, RuntimeEvent};
 
 const VERIFIER: &str = "acme-login";
 

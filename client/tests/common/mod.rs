@@ -80,6 +80,11 @@ fn error(data: &str) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(-32000, "Torus request refused", Some(data.to_owned()))
 }
 
+/// A refusal with the code a Torus node gives it (clients recognise refusals by code).
+fn refusal(code: i32, data: &str) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(code, data, Some(data.to_owned()))
+}
+
 fn encrypted(to: &EncryptionPublicKey, plain: &[u8]) -> (String, Value) {
     let ct: Ciphertext = encrypt(to, plain, &mut OsRng).expect("encrypts");
     (
@@ -101,7 +106,10 @@ impl MockNode {
 
     fn verifier_lookup(&self) -> Result<Value, ErrorObjectOwned> {
         if !*self.shared.assigned.lock().expect("lock") {
-            return Err(error("Verifier + VerifierID has not yet been assigned"));
+            return Err(refusal(
+                torus_client::wire::codes::NOT_ASSIGNED,
+                torus_client::wire::codes::NOT_ASSIGNED_MESSAGE,
+            ));
         }
         Ok(json!({"keys": [self.lookup_key()], "server_time_offset": "0"}))
     }
@@ -133,7 +141,10 @@ impl MockNode {
         }
         let commitment = field("tokencommitment");
         if !self.seen.lock().expect("lock").insert(commitment.clone()) {
-            return Err(error("Duplicate token found"));
+            return Err(refusal(
+                torus_client::wire::codes::DUPLICATE_TOKEN,
+                torus_client::wire::codes::DUPLICATE_TOKEN_MESSAGE,
+            ));
         }
         let data = [
             "mug00".to_owned(),

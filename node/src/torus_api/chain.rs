@@ -24,11 +24,11 @@ use torus_primitives::{
 use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash};
 use zeroize::Zeroizing;
 
+use torus_rpc_api::{encoding::point_to_hex, PubNonce};
+
 use super::{
     error::{internal, ApiError},
-    lock,
-    wire::point_to_hex,
-    TorusApi,
+    lock, TorusApi,
 };
 use crate::keyholder::store::{keystore_secret, StoredShares};
 
@@ -72,7 +72,7 @@ pub(super) struct Finalized {
     batches: HashMap<u64, u64>,
     checked: HashSet<u64>,
     shares: HashMap<u64, Arc<StoredShares>>,
-    pub pub_nonces: HashMap<[u8; 32], super::wire::PubNonce>,
+    pub pub_nonces: HashMap<[u8; 32], PubNonce>,
 }
 
 impl Finalized {

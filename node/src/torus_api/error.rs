@@ -2,6 +2,7 @@
 //! clients in `docs/TORUS-API.md`.
 
 use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
+use torus_rpc_api::codes;
 
 use crate::id_token::IdTokenError;
 
@@ -18,7 +19,7 @@ pub enum ApiError {
     #[error("Verifier not supported: {0}")]
     VerifierNotSupported(String),
     /// The user has no key yet (lookup only).
-    #[error("Verifier + VerifierID has not yet been assigned")]
+    #[error("{}", codes::NOT_ASSIGNED_MESSAGE)]
     NotAssigned,
     /// The chain refused to assign a key; the reason is given.
     #[error("key assignment refused: {0}")]
@@ -47,7 +48,7 @@ pub enum ApiError {
     #[error("temppubx/temppuby is not a secp256k1 point")]
     BadSessionKey,
     /// The commitment (or token) was seen before.
-    #[error("Duplicate token found")]
+    #[error("{}", codes::DUPLICATE_TOKEN_MESSAGE)]
     DuplicateToken,
     /// Too few valid node signatures on the commitment.
     #[error(
@@ -101,30 +102,29 @@ impl ApiError {
     /// The stable JSON-RPC error code.
     pub fn code(&self) -> i32 {
         match self {
-            Self::InvalidParams(_) => -32602,
-            Self::VerifierNotSupported(_) => 1001,
-            Self::NotAssigned => 1002,
-            Self::AssignmentRefused(_) => 1003,
-            Self::AssignmentTimeout => 1004,
-            Self::AllowanceSpent => 1005,
-            Self::VerifierBlockFull => 1006,
-            Self::TooLong(_) => 2005,
-            Self::WrongPrefix => 2001,
-            Self::BadCommitment => 2002,
-            Self::BadSessionKey => 2003,
-            Self::DuplicateToken => 2004,
-            Self::NotEnoughSignatures { .. } => 3001,
-            Self::CommitmentMismatch => 3002,
-            Self::VerifierIdMismatch => 3003,
-            Self::BadSessionLifetime => 3004,
-            Self::TooManySignatures { .. } => 3005,
-            // 3100 + the id-token module's own code (see `id_token`).
-            Self::IdToken(e) => 3100 + e.code(),
-            Self::NoShare(_) => 4002,
-            Self::RateLimited => 4290,
-            Self::IpRateLimited => 4292,
-            Self::Busy => 4291,
-            Self::Internal => 5001,
+            Self::InvalidParams(_) => codes::INVALID_PARAMS,
+            Self::VerifierNotSupported(_) => codes::VERIFIER_NOT_SUPPORTED,
+            Self::NotAssigned => codes::NOT_ASSIGNED,
+            Self::AssignmentRefused(_) => codes::ASSIGNMENT_REFUSED,
+            Self::AssignmentTimeout => codes::ASSIGNMENT_TIMEOUT,
+            Self::AllowanceSpent => codes::ALLOWANCE_SPENT,
+            Self::VerifierBlockFull => codes::VERIFIER_BLOCK_FULL,
+            Self::TooLong(_) => codes::TOO_LONG,
+            Self::WrongPrefix => codes::WRONG_PREFIX,
+            Self::BadCommitment => codes::BAD_COMMITMENT,
+            Self::BadSessionKey => codes::BAD_SESSION_KEY,
+            Self::DuplicateToken => codes::DUPLICATE_TOKEN,
+            Self::NotEnoughSignatures { .. } => codes::NOT_ENOUGH_SIGNATURES,
+            Self::TooManySignatures { .. } => codes::TOO_MANY_SIGNATURES,
+            Self::CommitmentMismatch => codes::COMMITMENT_MISMATCH,
+            Self::VerifierIdMismatch => codes::VERIFIER_ID_MISMATCH,
+            Self::BadSessionLifetime => codes::BAD_SESSION_LIFETIME,
+            Self::IdToken(e) => codes::ID_TOKEN_BASE + e.code(),
+            Self::NoShare(_) => codes::NO_SHARE,
+            Self::RateLimited => codes::RATE_LIMITED,
+            Self::IpRateLimited => codes::IP_RATE_LIMITED,
+            Self::Busy => codes::BUSY,
+            Self::Internal => codes::INTERNAL,
         }
     }
 }

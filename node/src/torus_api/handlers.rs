@@ -24,9 +24,15 @@ use polkadot_sdk::{
     sp_runtime::{transaction_validity::InvalidTransaction, OpaqueExtrinsic},
 };
 use rand::rngs::OsRng;
+use serde_json::Value;
 use torus_crypto::ecies::{self, EncryptionPublicKey};
 use torus_primitives::{
     keys::assign_payload, AssignedKey, DkgApi, KeysApi, VerifierConfig, VerifiersApi,
+};
+use torus_rpc_api::{
+    encoding::{decode_hex32, eth_address, point_to_hex, to_hex},
+    CommitmentData, EciesMetadata, LookupKey, LookupResult, NodeSignature, NonceData, PubNonce,
+    PublicKeyXY, SessionToken, ShareKey, ShareResult,
 };
 use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash, RuntimeCall};
 
@@ -36,7 +42,6 @@ use super::{
     guards::{GuardError, COMMITMENT_TTL_SECS},
     lock, params,
     signatures::{check_node_signatures, sign_eth},
-    wire::*,
     TorusApi,
 };
 use crate::id_token;
@@ -99,8 +104,8 @@ where
                 address,
                 nonce_data: None,
             }],
-            is_new_key: None,
-            node_index: None,
+            is_new_key: Value::Null,
+            node_index: Value::Null,
             server_time_offset: time_offset(&params),
         })
     }
@@ -124,8 +129,8 @@ where
                 address,
                 nonce_data: Some(self.nonce_data(&key.nonce, false)?),
             }],
-            is_new_key: Some(false),
-            node_index: Some(member.index.to_string()),
+            is_new_key: Value::Bool(false),
+            node_index: Value::String(member.index.to_string()),
             server_time_offset: time_offset(&params),
         })
     }
@@ -153,7 +158,7 @@ where
             .map_err(guard_refusal)?;
         let (temp_x, temp_y) = point_to_hex(&request.session_key);
         let data = CommitmentData {
-            token_commitment: hex32(&request.commitment),
+            token_commitment: to_hex(&request.commitment),
             temp_pub_x: temp_x,
             temp_pub_y: temp_y,
             verifier: request.verifier,
@@ -183,7 +188,7 @@ where
         self.admit(&item.verifieridentifier, caller)?;
         let names_token = |s: &NodeSignature| {
             CommitmentData::decode(&s.data)
-                .is_some_and(|d| parse_hex32(&d.token_commitment) == Some(commitment))
+                .is_some_and(|d| decode_hex32(&d.token_commitment).ok() == Some(commitment))
         };
         if !item.nodesignatures.is_empty() && !item.nodesignatures.iter().any(names_token) {
             // Signed commitments, but to another token.
@@ -249,10 +254,10 @@ where
         Ok(ShareResult {
             keys: vec![ShareKey {
                 public_key: PublicKeyXY { x, y },
-                node_index: share_index.to_string(),
+                node_index: Value::String(share_index.to_string()),
                 share: STANDARD.encode(share_ct.as_bytes()),
-                share_metadata,
-                nonce_data: self.nonce_data(&key.nonce, true)?,
+                share_metadata: Some(share_metadata),
+                nonce_data: Some(self.nonce_data(&key.nonce, true)?),
             }],
             session_tokens: vec![token_ct],
             session_token_metadata: vec![token_metadata],
@@ -260,7 +265,7 @@ where
             session_token_sig_metadata: vec![sig_metadata],
             node_pubx: node_x,
             node_puby: node_y,
-            is_new_key: "false".into(),
+            is_new_key: Value::String("false".into()),
             server_time_offset: time_offset(&params),
         })
     }
@@ -351,12 +356,7 @@ where
                 point
             }
         };
-        Ok(NonceData {
-            type_of_user: "v2",
-            nonce: with_scalar.then(|| hex32(nonce)),
-            pub_nonce,
-            upgraded: false,
-        })
+        Ok(NonceData::v2(pub_nonce, with_scalar.then(|| to_hex(nonce))))
     }
 }
 
@@ -411,7 +411,7 @@ fn pub_nonce(nonce: &[u8; 32]) -> Result<PubNonce, ApiError> {
 }
 
 /// The node's clock minus the client's `client_time`, in seconds, as a decimal string.
-fn time_offset(params: &Params<'static>) -> String {
+fn time_offset(params: &Params<'static>) -> Value {
     #[derive(serde::Deserialize)]
     struct ClientTime {
         client_time: String,
@@ -424,6 +424,7 @@ fn time_offset(params: &Params<'static>) -> String {
         .map(|client| now.saturating_sub(client))
         .unwrap_or(0)
         .to_string()
+        .into()
 }
 
 #[cfg(test)]
@@ -465,7 +466,11 @@ mod tests {
         for time in ["-9223372036854775808", "9223372036854775807", "x", "1e300"] {
             let json = format!(r#"{{"client_time":"{time}"}}"#);
             let params = Params::new(Some(Box::leak(json.into_boxed_str())));
-            assert!(time_offset(&params).parse::<i64>().is_ok(), "{time}");
+            let offset = time_offset(&params);
+            assert!(
+                offset.as_str().is_some_and(|o| o.parse::<i64>().is_ok()),
+                "{time}"
+            );
         }
     }
 }

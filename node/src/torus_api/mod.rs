@@ -19,8 +19,9 @@
 //! pool keeps one per user, so the requests of every node for one login become one
 //! transaction, and the chain charges the verifier's key allowance for it. Module map: [`error`]
 //! the error codes, [`params`] request parsing, [`chain`] what is read from the chain,
-//! [`signatures`] the commitment signatures, [`handlers`] the four methods, [`wire`] the JSON
-//! shapes. Codes and shapes are documented for clients in `docs/TORUS-API.md`.
+//! [`signatures`] the commitment signatures, [`handlers`] the four methods. The method names,
+//! error codes and JSON shapes are defined once, for node and clients, in `torus-rpc-api`, and
+//! documented for clients in `docs/TORUS-API.md`.
 
 mod chain;
 pub mod error;
@@ -28,7 +29,6 @@ mod guards;
 mod handlers;
 pub mod params;
 pub mod signatures;
-pub mod wire;
 
 use std::{
     future::Future,
@@ -48,6 +48,7 @@ use polkadot_sdk::{
     sp_blockchain::HeaderBackend, sp_panic_handler::AbortGuard,
 };
 use torus_primitives::{DkgApi, KeysApi, VerifiersApi};
+use torus_rpc_api::methods;
 use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash};
 
 use crate::{keyholder::store::ShareStore, rpc_server::CallerIp};
@@ -63,13 +64,6 @@ pub const MAX_SESSION_SECS: u64 = 7 * 24 * 3600;
 const GUARD_CAPACITY: usize = 1_000_000;
 /// The most callers (or verifier–caller pairs) a rate limiter tracks per generation.
 const LIMITER_CAPACITY: usize = 100_000;
-/// The four methods, the only ones a Torus-API-only listener serves (with `system_health`).
-pub const METHODS: [&str; 4] = [
-    "VerifierLookupRequest",
-    "GetPubKeyOrKeyAssign",
-    "CommitmentRequest",
-    "GetShareOrKeyAssign",
-];
 
 /// Operator settings of the API (`torus-node` flags).
 #[derive(Clone, Debug)]
@@ -161,7 +155,7 @@ where
     pub fn rpc_module(api: Arc<Self>) -> RpcModule<Self> {
         let mut module = RpcModule::from_arc(api);
         module
-            .register_async_method(METHODS[0], |params, api, ext| {
+            .register_async_method(methods::VERIFIER_LOOKUP, |params, api, ext| {
                 catch_panics(async move {
                     let caller = api.admit_caller(&ext)?;
                     api.verifier_lookup(params, caller)
@@ -169,7 +163,7 @@ where
             })
             .expect("method names are unique");
         module
-            .register_async_method(METHODS[1], |params, api, ext| {
+            .register_async_method(methods::GET_PUB_KEY_OR_KEY_ASSIGN, |params, api, ext| {
                 catch_panics(async move {
                     let caller = api.admit_caller(&ext)?;
                     api.get_pub_key_or_assign(params, caller).await
@@ -177,7 +171,7 @@ where
             })
             .expect("method names are unique");
         module
-            .register_async_method(METHODS[2], |params, api, ext| {
+            .register_async_method(methods::COMMITMENT_REQUEST, |params, api, ext| {
                 catch_panics(async move {
                     let caller = api.admit_caller(&ext)?;
                     api.commitment_request(params, caller)
@@ -185,7 +179,7 @@ where
             })
             .expect("method names are unique");
         module
-            .register_async_method(METHODS[3], |params, api, ext| {
+            .register_async_method(methods::GET_SHARE_OR_KEY_ASSIGN, |params, api, ext| {
                 catch_panics(async move {
                     let caller = api.admit_caller(&ext)?;
                     api.get_share_or_assign(params, caller).await

@@ -5,15 +5,12 @@
 use jsonrpsee::types::Params;
 use k256::AffinePoint;
 use torus_primitives::limits::{MAX_VERIFIER_ID_LEN, MAX_VERIFIER_NAME_LEN};
-
-use super::{
-    error::ApiError,
-    wire::{
-        parse_hex32, point_from_hex, CommitmentParams, LookupParams, ShareItem, ShareParams,
-        MESSAGE_PREFIX,
-    },
-    MAX_SESSION_SECS,
+use torus_rpc_api::{
+    encoding::{decode_hex32, point_from_hex},
+    CommitmentParams, LookupParams, ShareItem, ShareParams, MESSAGE_PREFIX,
 };
+
+use super::{error::ApiError, MAX_SESSION_SECS};
 use crate::id_token::{self, MAX_TOKEN_LEN};
 
 /// The most node signatures a login may carry before the committee is even read (a committee
@@ -92,10 +89,11 @@ pub fn commitment(params: &Params<'_>) -> Result<Commitment, ApiError> {
         return Err(ApiError::WrongPrefix);
     }
     let commitment = (p.tokencommitment.len() == 64)
-        .then(|| parse_hex32(&p.tokencommitment))
+        .then(|| decode_hex32(&p.tokencommitment).ok())
         .flatten()
         .ok_or(ApiError::BadCommitment)?;
-    let session_key = point_from_hex(&p.temppubx, &p.temppuby).ok_or(ApiError::BadSessionKey)?;
+    let session_key =
+        point_from_hex(&p.temppubx, &p.temppuby).map_err(|_| ApiError::BadSessionKey)?;
     check_name(&p.verifieridentifier)?;
     if let Some(id) = &p.verifier_id {
         check_id(id)?;

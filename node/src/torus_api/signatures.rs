@@ -9,9 +9,13 @@ use k256::{
 use polkadot_sdk::sp_core::ByteArray;
 use torus_primitives::dkg::DkgId;
 
+use torus_rpc_api::{
+    encoding::{decode_hex32, keccak256, point_from_hex},
+    CommitmentData, NodeSignature,
+};
+
 use super::{
     error::{internal, ApiError},
-    wire::{keccak256, parse_hex32, point_from_hex, CommitmentData, NodeSignature},
     COMMITMENT_SIGNATURE_MAX_AGE_SECS,
 };
 use crate::id_token::CLOCK_SKEW_SECS;
@@ -49,7 +53,7 @@ pub fn check_node_signatures(
             && data.signed_at <= now.saturating_add(CLOCK_SKEW_SECS);
         if !fresh
             || data.verifier != verifier
-            || parse_hex32(&data.token_commitment).as_ref() != Some(commitment)
+            || decode_hex32(&data.token_commitment).ok().as_ref() != Some(commitment)
         {
             continue;
         }
@@ -62,7 +66,7 @@ pub fn check_node_signatures(
         else {
             continue;
         };
-        let Some(temp) = point_from_hex(&data.temp_pub_x, &data.temp_pub_y) else {
+        let Ok(temp) = point_from_hex(&data.temp_pub_x, &data.temp_pub_y) else {
             continue;
         };
         if *session_key.get_or_insert(temp) != temp || signers.contains(&member) {
@@ -119,9 +123,9 @@ pub fn recover_eth(signature_hex: &str, message: &[u8]) -> Option<[u8; 33]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::torus_api::wire::{hex32, point_to_hex};
     use polkadot_sdk::sp_core::{ecdsa, Pair as _};
     use torus_primitives::dkg::app;
+    use torus_rpc_api::encoding::{point_to_hex, to_hex};
 
     #[test]
     fn an_eth_signature_recovers_its_signer_and_nothing_else() {
@@ -184,7 +188,7 @@ mod tests {
     fn signed(node: &Node, session: &AffinePoint, verifier: &str, signed_at: u64) -> NodeSignature {
         let (x, y) = point_to_hex(session);
         let data = CommitmentData {
-            token_commitment: hex32(&COMMITMENT),
+            token_commitment: to_hex(&COMMITMENT),
             temp_pub_x: x,
             temp_pub_y: y,
             verifier: verifier.into(),
