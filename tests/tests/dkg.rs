@@ -163,8 +163,8 @@ async fn check_key(nodes: &[&Node], key_id: KeyId) -> Result<Vec<(u64, Projectiv
     Ok(shares)
 }
 
-/// [`check_key`], retried for a while: a node stores a batch's shares a block after the chain
-/// finishes it.
+/// [`check_key`], retried for a while: a node stores a batch's shares once the block that
+/// finished the batch is finalized (the buffer, read at the best block, fills before that).
 async fn check_key_soon(nodes: &[&Node], key_id: KeyId) -> Result<()> {
     let start = Instant::now();
     loop {
@@ -262,6 +262,20 @@ async fn four_validators_fill_the_buffer_and_every_key_matches_their_shares() ->
                 Some(DKG_TARGET_BUFFER as f64)
             );
             assert!(metric(&metrics, "torus_keyholder_dealings_submitted_total") >= Some(1.0));
+            // Every share matched its key's commitments, and nothing settled had to be
+            // taken back.
+            assert_eq!(
+                metric(&metrics, "torus_keyholder_share_mismatches_total"),
+                Some(0.0),
+                "{}",
+                node.name
+            );
+            assert_eq!(
+                metric(&metrics, "torus_keyholder_batches_discarded_total"),
+                Some(0.0),
+                "{}",
+                node.name
+            );
         }
         // The buffer stops at its target: no batch runs once it is full.
         tokio::time::sleep(Duration::from_secs(12)).await;
@@ -364,7 +378,8 @@ async fn a_validator_killed_mid_batch_keeps_its_shares_and_the_buffer_keeps_fill
     let result: Result<()> = async {
         let batch = u64::from(DKG_BATCH_SIZE);
         wait_buffer(network.node("alice"), batch, Duration::from_secs(300)).await?;
-        // The batch is on chain; Bob stores his shares when his keyholder settles it.
+        // The batch is on chain; Bob stores his shares when his keyholder settles it, once the
+        // batch's block is finalized.
         let asked = Instant::now();
         let before = loop {
             match network

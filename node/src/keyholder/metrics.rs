@@ -16,6 +16,12 @@ pub struct Metrics {
     pub dealings_submitted: Counter<U64>,
     /// Complaints this node submitted.
     pub complaints_submitted: Counter<U64>,
+    /// Batches whose computed shares did not match the keys' commitments on chain (not
+    /// stored).
+    pub share_mismatches: Counter<U64>,
+    /// Batches whose stored shares were discarded: not this node's shares of the batch the
+    /// finalized chain has (settled on a fork that lost).
+    pub batches_discarded: Counter<U64>,
     /// Unassigned keys on chain at the best block.
     pub buffer_size: Gauge<U64>,
 }
@@ -56,6 +62,20 @@ impl Metrics {
                 Counter::new(
                     "torus_keyholder_complaints_submitted_total",
                     "DKG complaints this node submitted",
+                )?,
+                registry,
+            )?,
+            share_mismatches: register(
+                Counter::new(
+                    "torus_keyholder_share_mismatches_total",
+                    "DKG batches whose computed shares did not match the commitments on chain",
+                )?,
+                registry,
+            )?,
+            batches_discarded: register(
+                Counter::new(
+                    "torus_keyholder_batches_discarded_total",
+                    "Stored DKG batches discarded because the finalized chain does not give them to this node",
                 )?,
                 registry,
             )?,

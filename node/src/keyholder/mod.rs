@@ -1,21 +1,38 @@
 //! The keyholder worker: this validator's part in the DKG that fills the key buffer.
 //!
-//! A native task, started for validators, woken by every new best block. For each running
-//! batch (read through [`DkgApi`](torus_primitives::DkgApi)) in which one of the node's DKG
-//! session keys is a member, it
-//! 1. deals (Dealing phase): `torus_crypto::dkg::deal`, posted as `dkg.submit_dealing`;
-//! 2. verifies (Verifying phase): decrypts and checks its shares from every accepted dealing,
-//!    posts a `dkg.submit_complaint` against each dealer whose share is bad and, once the
-//!    chain has judged them, `dkg.confirm`;
-//! 3. settles each finished batch, in batch order: computes its final shares from the
-//!    qualified dealings (kept in memory since step 2, or recomputed from the dealings the chain
-//!    retains after a restart) and stores them encrypted in the [`store::ShareStore`].
+//! A native task, started for validators. It follows two views of the chain:
+//!
+//! - **The best block**, for the protocol messages. For each running batch (read through
+//!   [`DkgApi`](torus_primitives::DkgApi)) in which one of the node's DKG session keys is a
+//!   member, it
+//!   1. deals (Dealing phase): `torus_crypto::dkg::deal`, posted as `dkg.submit_dealing`;
+//!   2. verifies (Verifying phase): decrypts and checks its shares from every accepted dealing,
+//!      posts a `dkg.submit_complaint` against each dealer whose share is bad and, once the
+//!      chain has judged them, `dkg.confirm`.
+//!
+//!   These are judged on chain, so acting on a block that a fork takes back costs at most a
+//!   message that the other fork never includes. Each message is signed over the chain's
+//!   genesis hash and the batch's session id (`signing_payload`), so it is valid on no other
+//!   chain and for no other start of the batch.
+//! - **The finalized block**, for what it keeps. It settles each batch finished in a finalized
+//!   block, in batch order: computes its final shares from the qualified dealings (verified in
+//!   step 2 if they are of the same batch, otherwise recomputed from the dealings the finalized
+//!   chain retains), checks every share against its key's commitments on chain (`share·G` is
+//!   the commitment polynomial at the member's index; a mismatch is logged, counted in
+//!   `torus_keyholder_share_mismatches_total`, and nothing is stored) and stores them encrypted
+//!   in the [`store::ShareStore`]. A batch result seen only on a best block is never stored.
+//!   Shares already stored under a batch id are checked the same way first: shares that are
+//!   not this node's shares of the finalized batch (settled on a fork that lost, by a keyholder
+//!   that settled from best blocks) are discarded. Decisions are pure functions (`next_step`,
+//!   `settle_step`, `check_shares`) with unit tests.
 //!
 //! Messages are unsigned extrinsics signed by the DKG key (the runtime checks them). Nothing
 //! is persisted before posting: a dealing lost in a crash is dealt again with fresh randomness
 //! (the chain keeps the first one it includes), and a settled batch is recorded in the store's
 //! cursor only after its shares are on disk, so a restart (even `kill -9`) never loses a
-//! finished share and never settles a batch twice.
+//! finished share and never settles a batch twice. The cursor only moves past batches settled
+//! from finalized blocks; a cursor written by the earlier best-block keyholder reads as 0, so
+//! every stored batch is checked again against the finalized chain.
 
 mod metrics;
 pub mod store;

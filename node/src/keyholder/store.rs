@@ -8,6 +8,13 @@
 //! rotation while the old key is in the keystore); the header and the batch id are the
 //! associated data, so a file cannot be swapped for another batch's. Files are written to a
 //! temporary name, synced and renamed: a crash leaves either no file or a whole one.
+//!
+//! File `cursor` (schema version 2): `CURSOR_MAGIC (12) ‖ version (1) ‖ SCALE u64`: every batch
+//! below it was settled from a finalized block. The keyholder of schema version 1 (a bare SCALE
+//! u64) settled batches from the best block, so its files may hold shares of a batch that a
+//! fork took back: [`ShareStore::cursor`] reads such a cursor as 0, and the worker checks every
+//! stored batch again against the finalized chain, [discarding](ShareStore::discard) what does
+//! not match.
 
 use std::{
     fs,
@@ -35,6 +42,10 @@ const VERSION: u8 = 1;
 const KEY_TAG: &[u8] = b"torus/keyholder/share-store/v1";
 const HEADER_LEN: usize = MAGIC.len() + 1 + 33;
 const NONCE_LEN: usize = 12;
+const CURSOR_MAGIC: &[u8; 12] = b"torus-cursor";
+const CURSOR_VERSION: u8 = 2;
+/// The length of a cursor file of schema version 1 (a bare SCALE `u64`).
+const LEGACY_CURSOR_LEN: usize = 8;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -210,18 +221,49 @@ impl ShareStore {
         }))
     }
 
-    /// Read the settled-batch cursor (0 if never written): every batch below it has been
-    /// handled by the worker.
-    pub fn cursor(&self) -> Result<BatchId, StoreError> {
-        let path = self.dir.join("cursor");
-        match fs::read(&path) {
-            Ok(bytes) => BatchId::decode(&mut &bytes[..]).map_err(|_| StoreError::Corrupt(path)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
-            Err(source) => Err(StoreError::Io { path, source }),
+    /// Remove the stored shares of `batch` (shares of a batch that the finalized chain does not
+    /// have: settled on a fork that lost). Removing a batch that is not stored is not an error.
+    pub fn discard(&self, batch: BatchId) -> Result<(), StoreError> {
+        let path = self.path(batch);
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(e)),
         }
+        fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)
     }
 
-    /// Persist the settled-batch cursor (atomically).
+    /// Read the settled-batch cursor (0 if never written): every batch below it was settled
+    /// from a finalized block. A cursor of schema version 1, written by a keyholder that settled
+    /// from the best block, promises no finality and reads as 0.
+    pub fn cursor(&self) -> Result<BatchId, StoreError> {
+        let path = self.dir.join("cursor");
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(source) => return Err(StoreError::Io { path, source }),
+        };
+        if bytes.len() == LEGACY_CURSOR_LEN {
+            return Ok(0);
+        }
+        let prefix = CURSOR_MAGIC.len() + 1;
+        if bytes.len() != prefix + LEGACY_CURSOR_LEN
+            || &bytes[..CURSOR_MAGIC.len()] != CURSOR_MAGIC
+            || bytes[CURSOR_MAGIC.len()] != CURSOR_VERSION
+        {
+            return Err(StoreError::Corrupt(path));
+        }
+        BatchId::decode(&mut &bytes[prefix..]).map_err(|_| StoreError::Corrupt(path))
+    }
+
+    /// Persist the settled-batch cursor (atomically): call it only once every batch below
+    /// `cursor` has been settled from a finalized block.
     pub fn set_cursor(&self, cursor: BatchId) -> Result<(), StoreError> {
         let path = self.dir.join("cursor");
         let tmp = self.dir.join("cursor.tmp");
@@ -229,7 +271,10 @@ impl ShareStore {
             path: path.clone(),
             source,
         };
-        write_synced(&tmp, &cursor.encode()).map_err(io)?;
+        let mut bytes = CURSOR_MAGIC.to_vec();
+        bytes.push(CURSOR_VERSION);
+        bytes.extend_from_slice(&cursor.encode());
+        write_synced(&tmp, &bytes).map_err(io)?;
         fs::rename(&tmp, &path).map_err(io)
     }
 }
@@ -401,5 +446,43 @@ mod tests {
         assert_eq!(store.cursor().unwrap(), 17);
         let reopened = ShareStore::open(&store.dir).unwrap();
         assert_eq!(reopened.cursor().unwrap(), 17);
+    }
+
+    #[test]
+    fn a_cursor_of_the_best_block_keyholder_reads_as_zero_and_a_damaged_one_is_corrupt() {
+        let (dir, store) = temp_store();
+        // Schema version 1: a bare SCALE u64, settled from best blocks.
+        fs::write(dir.path().join("cursor"), 17u64.encode()).unwrap();
+        assert_eq!(store.cursor().unwrap(), 0);
+        store.set_cursor(17).unwrap();
+        let path = dir.path().join("cursor");
+        let mut bytes = fs::read(&path).unwrap();
+        assert_eq!(&bytes[..12], b"torus-cursor");
+        bytes[12] = 3;
+        fs::write(&path, &bytes).unwrap();
+        assert!(matches!(store.cursor(), Err(StoreError::Corrupt(_))));
+        fs::write(&path, &bytes[..15]).unwrap();
+        assert!(matches!(store.cursor(), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_discarded_batch_is_gone_and_discarding_twice_is_harmless() {
+        let (_dir, store) = temp_store();
+        let secret = [5u8; 32];
+        store.save(2, 0, &key(1), &secret, &shares()).unwrap();
+        store.discard(2).unwrap();
+        assert!(!store.contains(2));
+        assert!(store
+            .load(2, |_| Some(Zeroizing::new(secret)))
+            .unwrap()
+            .is_none());
+        store.discard(2).unwrap();
+        // A batch can be stored again once discarded.
+        store.save(2, 8, &key(1), &secret, &shares()).unwrap();
+        let loaded = store
+            .load(2, |_| Some(Zeroizing::new(secret)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(loaded.first_key, 8);
     }
 }

@@ -17,29 +17,42 @@ use polkadot_sdk::{
         TransactionPool, TransactionSource,
     },
     sp_api::ProvideRuntimeApi,
+    sp_blockchain::HeaderBackend,
     sp_core::Pair as _,
     sp_keystore::Keystore,
     sp_runtime::{traits::Header as _, OpaqueExtrinsic},
 };
 use rand::rngs::OsRng;
 use torus_crypto::{
-    dkg::{self, Committee, Complaint, ReceivedShares, Receiver, SessionConfig, SessionKind},
+    dkg::{
+        self, Committee, Complaint, KeyShares, ReceivedShares, Receiver, SessionConfig, SessionKind,
+    },
     ecies::{EncryptionPublicKey, EncryptionSecretKey},
+    vss::{FeldmanCommitment, SecretShare},
 };
 use torus_primitives::{
     dkg::{
         app, signing_payload, ActiveBatch, BatchInfo, BatchOutcome, BatchPhase, BatchResult,
         ComplaintMessage, DealingMessage, DkgId, MemberIndex, MessageKind, DKG_KEY_TYPE,
     },
-    BatchId, DkgApi, KeysApi,
+    BatchId, DkgApi, KeyId, KeysApi,
 };
 use torus_runtime::{opaque::Block, BlockNumber, Hash, Runtime, RuntimeCall};
 use zeroize::Zeroizing;
 
-use super::{metrics::Metrics, store::ShareStore, KeyholderParams, Misbehavior, LOG_TARGET};
+use super::{
+    metrics::Metrics,
+    store::{keystore_secret, ShareStore, StoreError},
+    KeyholderParams, Misbehavior, LOG_TARGET,
+};
 
 /// Blocks after which a message the chain has not reflected yet is posted again.
 const RESEND_AFTER: BlockNumber = 4;
+
+/// At most this many batches that finished on the best chain but are not settled yet keep
+/// their verified shares in memory (beyond it, settling recomputes them from the dealings the
+/// finalized chain retains): the bound of a long finality stall's memory.
+const MAX_UNSETTLED_VERIFIED: usize = 32;
 
 /// What the worker does next for one running batch in which it is member `me`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +128,141 @@ pub(super) fn session_config(info: &BatchInfo<BlockNumber>) -> Result<SessionCon
     .map_err(|e| e.to_string())
 }
 
+/// What the share store holds for a finished batch, judged against the finalized chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Held {
+    /// No shares are stored.
+    Nothing,
+    /// This member's shares of exactly the finalized batch's keys, each matching the key's
+    /// commitments on chain.
+    Matching,
+    /// Shares that are not this member's shares of the finalized batch's keys: settled from a
+    /// block of a fork that lost (by a keyholder that settled from the best block), or a
+    /// damaged file.
+    Foreign,
+    /// A file the node cannot judge: it needs a DKG key that is no longer in the keystore.
+    Unreadable,
+}
+
+/// What the worker does with the batch at its settling cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Settle {
+    /// The batch has not finished in a finalized block: wait for finality (whatever the best
+    /// block says, a fork can take it back).
+    Wait,
+    /// Nothing (more) to keep: move the cursor past the batch.
+    Advance,
+    /// Remove the stored shares (no shares of the finalized batch belong to this node), then
+    /// move the cursor past the batch.
+    Discard,
+    /// Compute this member's shares from the finalized batch, check them against the
+    /// commitments on chain and store them (removing the stored foreign shares first if
+    /// `replace`), then move the cursor past the batch.
+    Store {
+        /// This node's member index in the batch.
+        me: MemberIndex,
+        /// Whether foreign shares are stored under the batch's id.
+        replace: bool,
+    },
+}
+
+/// The settling decision for one batch, from its result **in the newest finalized block**
+/// (`None` if it has not finished there), the node's DKG keys and what the store holds for it.
+pub(super) fn settle_step(
+    finalized: Option<&BatchResult<BlockNumber>>,
+    mine: &[DkgId],
+    held: Held,
+) -> Settle {
+    let Some(result) = finalized else {
+        return Settle::Wait;
+    };
+    let me = member_index(&result.info, mine);
+    match (result.outcome, me, held) {
+        (_, _, Held::Unreadable) => Settle::Advance,
+        (BatchOutcome::Completed { .. }, Some(_), Held::Matching) => Settle::Advance,
+        (BatchOutcome::Completed { .. }, Some(me), Held::Nothing) => {
+            Settle::Store { me, replace: false }
+        }
+        (BatchOutcome::Completed { .. }, Some(me), Held::Foreign) => {
+            Settle::Store { me, replace: true }
+        }
+        (_, _, Held::Nothing) => Settle::Advance,
+        // Abandoned, or this node is not a member: nothing stored under the id is ours.
+        (_, _, Held::Matching | Held::Foreign) => Settle::Discard,
+    }
+}
+
+/// Why shares are not a member's shares of a finished batch's keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mismatch {
+    /// Another member index, or another number of keys.
+    Shape,
+    /// Key `key_id` has no (parsable) commitments on chain.
+    NoCommitments {
+        /// The key.
+        key_id: KeyId,
+    },
+    /// The share of key `key_id` times G is not the key's commitments evaluated at the
+    /// member's index.
+    Share {
+        /// The key.
+        key_id: KeyId,
+    },
+}
+
+/// Check member `me`'s `shares` of the keys `first_key..` against each key's commitments on
+/// chain (`commitments[k]` for key `first_key + k`): `share·G` must be the commitment
+/// polynomial evaluated at `me` (Feldman's check, `torus_crypto::vss`).
+pub(super) fn check_shares(
+    shares: &KeyShares,
+    me: MemberIndex,
+    first_key: KeyId,
+    commitments: &[Option<Vec<[u8; 33]>>],
+) -> Result<(), Mismatch> {
+    if shares.index != me || shares.values.len() != commitments.len() {
+        return Err(Mismatch::Shape);
+    }
+    for ((key_id, value), points) in (first_key..).zip(&shares.values).zip(commitments) {
+        let commitment = points
+            .as_deref()
+            .and_then(|points| FeldmanCommitment::from_bytes(points).ok())
+            .ok_or(Mismatch::NoCommitments { key_id })?;
+        let share = SecretShare {
+            index: me,
+            value: *value,
+        };
+        match commitment.verify_share(&share) {
+            Ok(()) => {}
+            Err(torus_crypto::Error::InvalidShare { .. }) => {
+                return Err(Mismatch::Share { key_id })
+            }
+            Err(_) => return Err(Mismatch::Shape),
+        }
+    }
+    Ok(())
+}
+
+/// Why a batch could not be settled.
+enum SettleError {
+    /// Worth trying again at the next finalized block (the share store's I/O, a runtime call
+    /// at the finalized head): the cursor stays.
+    Retry(String),
+    /// The shares cannot be had (dealings pruned, shares that do not match the chain): the
+    /// cursor moves on rather than stall every later batch.
+    Lost(String),
+}
+
+/// What this node verified of a batch in its Verifying phase on the best chain.
+struct Verified {
+    /// The session id of the batch the shares are of (the same batch id can name another
+    /// batch on another fork).
+    session_id: [u8; 32],
+    /// The verified shares.
+    shares: ReceivedShares,
+    /// This node's complaints.
+    complaints: Vec<Complaint>,
+}
+
 /// The worker's state; see the module documentation.
 struct Worker<C, P> {
     // Utilities.
@@ -124,19 +272,27 @@ struct Worker<C, P> {
     store: Arc<ShareStore>,
     metrics: Option<Metrics>,
     misbehavior: Option<Misbehavior>,
+    /// The chain's genesis hash, which every DKG message's signature covers.
+    genesis_hash: [u8; 32],
     // State.
     /// When each message was last posted, by batch and kind (and accused dealer).
     sent: HashMap<(BatchId, MessageKind, MemberIndex), BlockNumber>,
-    /// Verified shares of batches in their Verifying phase, and this node's complaints.
-    received: HashMap<BatchId, (ReceivedShares, Vec<Complaint>)>,
-    /// Every batch below this one is settled.
+    /// Verified shares of batches in their Verifying phase on the best chain, and of finished
+    /// ones not settled yet (at most [`MAX_UNSETTLED_VERIFIED`] of those).
+    received: HashMap<BatchId, Verified>,
+    /// Every batch below this one is settled from a finalized block.
     cursor: BatchId,
 }
 
-/// Run the keyholder worker until the client's notification stream ends.
+/// Run the keyholder worker until one of the client's notification streams ends.
 pub async fn run<C, P>(params: KeyholderParams<C, P>)
 where
-    C: ProvideRuntimeApi<Block> + BlockchainEvents<Block> + Send + Sync + 'static,
+    C: ProvideRuntimeApi<Block>
+        + BlockchainEvents<Block>
+        + HeaderBackend<Block>
+        + Send
+        + Sync
+        + 'static,
     C::Api: DkgApi<Block, BlockNumber> + KeysApi<Block>,
     P: TransactionPool<Block = Block, Hash = Hash> + 'static,
 {
@@ -152,6 +308,7 @@ where
             return;
         }
     };
+    let info = params.client.info();
     let mut worker = Worker {
         client: params.client,
         pool: params.pool,
@@ -159,32 +316,54 @@ where
         store: params.store,
         metrics,
         misbehavior: params.misbehavior,
+        genesis_hash: info.genesis_hash.into(),
         sent: HashMap::new(),
         received: HashMap::new(),
         cursor,
     };
-    info!(target: LOG_TARGET, "keyholder started (settled batches: {cursor})");
-    let mut imports = worker.client.import_notification_stream();
-    while let Some(mut notification) = imports.next().await {
-        // Act on the newest best block only: notifications that queued up while the worker
-        // was busy describe states that are already gone.
-        let mut best = notification.is_new_best.then(|| notification.clone());
-        while let Some(Some(next)) = imports.next().now_or_never() {
-            notification = next;
-            if notification.is_new_best {
-                best = Some(notification.clone());
+    info!(target: LOG_TARGET, "keyholder started (batches settled from finalized blocks: {cursor})");
+    // Subscribe before settling what is already final, so that no finality is missed.
+    let mut imports = worker.client.import_notification_stream().fuse();
+    let mut finality = worker.client.finality_notification_stream().fuse();
+    worker.settle_finalized(info.finalized_hash);
+    loop {
+        futures::select_biased! {
+            notification = finality.next() => {
+                let Some(mut notification) = notification else {
+                    warn!(target: LOG_TARGET, "the finality stream ended; the keyholder stops");
+                    return;
+                };
+                // The newest finalized block suffices: finality covers its ancestors.
+                while let Some(Some(next)) = finality.next().now_or_never() {
+                    notification = next;
+                }
+                worker.settle_finalized(notification.hash);
+            }
+            notification = imports.next() => {
+                let Some(mut notification) = notification else {
+                    warn!(target: LOG_TARGET, "the block import stream ended; the keyholder stops");
+                    return;
+                };
+                // Act on the newest best block only: notifications that queued up while the
+                // worker was busy describe states that are already gone.
+                let mut best = notification.is_new_best.then(|| notification.clone());
+                while let Some(Some(next)) = imports.next().now_or_never() {
+                    notification = next;
+                    if notification.is_new_best {
+                        best = Some(notification.clone());
+                    }
+                }
+                if let Some(best) = best {
+                    worker.on_best_block(best.hash, *best.header.number()).await;
+                }
             }
         }
-        if let Some(best) = best {
-            worker.on_best_block(best.hash, *best.header.number()).await;
-        }
     }
-    warn!(target: LOG_TARGET, "the block import stream ended; the keyholder stops");
 }
 
 impl<C, P> Worker<C, P>
 where
-    C: ProvideRuntimeApi<Block> + Send + Sync + 'static,
+    C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
     C::Api: DkgApi<Block, BlockNumber> + KeysApi<Block>,
     P: TransactionPool<Block = Block, Hash = Hash> + 'static,
 {
@@ -210,11 +389,21 @@ where
                 warn!(target: LOG_TARGET, "batch {}: {e}", batch.info.batch);
             }
         }
+        let running = |id: &BatchId| batches.iter().any(|b| b.info.batch == *id);
         self.received
-            .retain(|id, _| batches.iter().any(|b| b.info.batch == *id) || *id >= self.cursor);
-        self.sent
-            .retain(|(id, _, _), _| batches.iter().any(|b| b.info.batch == *id));
-        self.settle_finished(at, &mine);
+            .retain(|id, _| running(id) || *id >= self.cursor);
+        // Of the finished batches awaiting finality, keep the oldest: they settle first.
+        let mut finished: Vec<BatchId> = self
+            .received
+            .keys()
+            .copied()
+            .filter(|id| !running(id))
+            .collect();
+        finished.sort_unstable();
+        for id in finished.iter().skip(MAX_UNSETTLED_VERIFIED) {
+            self.received.remove(id);
+        }
+        self.sent.retain(|(id, _, _), _| running(id));
     }
 
     /// Take the next step in one running batch.
@@ -226,8 +415,12 @@ where
         me: MemberIndex,
     ) -> Result<(), String> {
         let id = batch.info.batch;
-        let (verified, accused) = match self.received.get(&id) {
-            Some((_, complaints)) => (true, complaints.iter().map(|c| c.dealer).collect()),
+        let (verified, accused) = match self
+            .received
+            .get(&id)
+            .filter(|v| v.session_id == batch.info.session_id)
+        {
+            Some(v) => (true, v.complaints.iter().map(|c| c.dealer).collect()),
             None => (false, BTreeSet::new()),
         };
         match next_step(batch, me, verified, &accused) {
@@ -265,10 +458,17 @@ where
                 let config = session_config(&batch.info)?;
                 let dealings = self.dealings(at, id)?;
                 let secret = self.secret(&batch.info, me)?;
-                let (received, complaints) = Receiver::new(config, me, secret, None)
+                let (shares, complaints) = Receiver::new(config, me, secret, None)
                     .and_then(|receiver| receiver.receive(&dealings, &mut OsRng))
                     .map_err(|e| e.to_string())?;
-                self.received.insert(id, (received, complaints));
+                self.received.insert(
+                    id,
+                    Verified {
+                        session_id: batch.info.session_id,
+                        shares,
+                        complaints,
+                    },
+                );
                 self.post_complaints(at, number, batch, me).await
             }
             Step::Confirm => {
@@ -299,7 +499,8 @@ where
         let pending: Vec<Complaint> = self
             .received
             .get(&id)
-            .map(|(_, complaints)| complaints.clone())
+            .filter(|v| v.session_id == batch.info.session_id)
+            .map(|v| v.complaints.clone())
             .unwrap_or_default()
             .into_iter()
             .filter(|c| !batch.disqualified.iter().any(|(m, _)| *m == c.dealer))
@@ -328,26 +529,63 @@ where
         Ok(())
     }
 
-    /// Settle every finished batch from the cursor on, in order: store this node's shares of
-    /// completed batches it is a member of, then move the cursor past the batch.
-    fn settle_finished(&mut self, at: Hash, mine: &[DkgId]) {
-        let client = self.client.clone();
-        let api = client.runtime_api();
+    /// Settle every batch finished in the finalized block `finalized`, from the cursor on, in
+    /// order (see [`settle_step`]), moving the persisted cursor past each.
+    fn settle_finalized(&mut self, finalized: Hash) {
+        let mine: Vec<DkgId> = self
+            .keystore
+            .ecdsa_public_keys(DKG_KEY_TYPE)
+            .into_iter()
+            .map(DkgId::from)
+            .collect();
         loop {
-            let result = match api.batch_result(at, self.cursor) {
-                Ok(Some(result)) => result,
-                Ok(None) => return,
+            let id = self.cursor;
+            let result = match self.client.runtime_api().batch_result(finalized, id) {
+                Ok(result) => result,
                 Err(e) => {
-                    warn!(target: LOG_TARGET, "cannot read batch {}: {e}", self.cursor);
+                    warn!(target: LOG_TARGET, "cannot read batch {id} at the finalized block: {e}");
                     return;
                 }
             };
-            let id = self.cursor;
-            match self.settle(at, &result, mine) {
+            let held = match &result {
+                Some(result) => match self.held(finalized, result, &mine) {
+                    Ok(held) => held,
+                    Err(e) => {
+                        warn!(target: LOG_TARGET, "batch {id}: cannot judge the stored shares: {e}");
+                        return;
+                    }
+                },
+                None => Held::Nothing,
+            };
+            let outcome = match (settle_step(result.as_ref(), &mine, held), &result) {
+                (Settle::Wait, _) | (_, None) => return,
+                (Settle::Advance, Some(result)) => {
+                    if held == Held::Unreadable {
+                        warn!(target: LOG_TARGET, "batch {id}: the stored shares need a DKG key the keystore no longer holds; left as they are");
+                    }
+                    let member = member_index(&result.info, &mine).is_some();
+                    if let (true, BatchOutcome::Abandoned, Some(metrics)) =
+                        (member, result.outcome, &self.metrics)
+                    {
+                        metrics.batches_abandoned.inc();
+                    }
+                    Ok(())
+                }
+                (Settle::Discard, Some(_)) => self.discard(id),
+                (Settle::Store { me, replace }, Some(result)) => {
+                    let discarded = if replace { self.discard(id) } else { Ok(()) };
+                    discarded.and_then(|()| self.store_shares(finalized, result, me))
+                }
+            };
+            match outcome {
                 Ok(()) => {}
-                // Shares that cannot be computed now cannot be computed later either (the chain
-                // only prunes): report and move on rather than stall every later batch.
-                Err(e) => warn!(target: LOG_TARGET, "batch {id}: no shares stored: {e}"),
+                Err(SettleError::Retry(e)) => {
+                    warn!(target: LOG_TARGET, "batch {id}: not settled yet: {e}");
+                    return;
+                }
+                Err(SettleError::Lost(e)) => {
+                    warn!(target: LOG_TARGET, "batch {id}: no shares stored: {e}")
+                }
             }
             self.received.remove(&id);
             self.cursor = id + 1;
@@ -358,59 +596,166 @@ where
         }
     }
 
-    fn settle(
-        &mut self,
-        at: Hash,
+    /// Judge what the store holds for a finished batch against the finalized chain. An error
+    /// is the store's I/O or a runtime call at `finalized`.
+    fn held(
+        &self,
+        finalized: Hash,
         result: &BatchResult<BlockNumber>,
         mine: &[DkgId],
-    ) -> Result<(), String> {
+    ) -> Result<Held, String> {
         let id = result.info.batch;
-        let Some(me) = member_index(&result.info, mine) else {
-            return Ok(());
+        if !self.store.contains(id) {
+            return Ok(Held::Nothing);
+        }
+        let stored = match self
+            .store
+            .load(id, |key| keystore_secret(&self.keystore, key))
+        {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return Ok(Held::Nothing),
+            Err(StoreError::Corrupt(_)) => return Ok(Held::Foreign),
+            Err(StoreError::MissingKey(_)) => return Ok(Held::Unreadable),
+            Err(e @ StoreError::Io { .. }) => return Err(e.to_string()),
         };
+        let (
+            Some(me),
+            BatchOutcome::Completed {
+                first_key,
+                key_count,
+            },
+        ) = (member_index(&result.info, mine), result.outcome)
+        else {
+            return Ok(Held::Foreign);
+        };
+        if stored.first_key != first_key {
+            return Ok(Held::Foreign);
+        }
+        let commitments = self.commitments(finalized, first_key, key_count)?;
+        Ok(
+            match check_shares(&stored.shares, me, first_key, &commitments) {
+                Ok(()) => Held::Matching,
+                Err(_) => Held::Foreign,
+            },
+        )
+    }
+
+    /// Remove the stored shares of `batch`, which the finalized chain does not give this node.
+    fn discard(&self, batch: BatchId) -> Result<(), SettleError> {
+        self.store
+            .discard(batch)
+            .map_err(|e| SettleError::Retry(e.to_string()))?;
+        if let Some(metrics) = &self.metrics {
+            metrics.batches_discarded.inc();
+        }
+        warn!(target: LOG_TARGET, "batch {batch}: discarded stored shares that the finalized chain does not give this node (settled on a fork that lost)");
+        Ok(())
+    }
+
+    /// Compute member `me`'s shares of a batch completed in the finalized block `finalized`,
+    /// check them against the keys' commitments there and store them.
+    fn store_shares(
+        &mut self,
+        finalized: Hash,
+        result: &BatchResult<BlockNumber>,
+        me: MemberIndex,
+    ) -> Result<(), SettleError> {
+        let id = result.info.batch;
         let BatchOutcome::Completed {
             first_key,
             key_count,
         } = result.outcome
         else {
-            if let Some(metrics) = &self.metrics {
-                metrics.batches_abandoned.inc();
-            }
-            return Ok(());
+            return Err(SettleError::Lost("the batch did not complete".into()));
         };
-        if self.store.contains(id) {
-            return Ok(());
-        }
-        let received = match self.received.remove(&id) {
-            Some((received, _)) => received,
+        let commitments = self
+            .commitments(finalized, first_key, key_count)
+            .map_err(SettleError::Retry)?;
+        // The shares verified while the batch ran on the best chain serve if they are of this
+        // batch and match the finalized commitments (a fork may have carried other dealings).
+        let verified = self
+            .received
+            .remove(&id)
+            .filter(|v| v.session_id == result.info.session_id)
+            .and_then(|v| v.shares.finalize(&result.qualified).ok())
+            .map(|output| output.shares)
+            .filter(|shares| check_shares(shares, me, first_key, &commitments).is_ok());
+        let shares = match verified {
+            Some(shares) => shares,
             None => {
-                // After a restart: verify again from the dealings the chain retains.
-                let config = session_config(&result.info)?;
-                let dealings = self.dealings(at, id)?;
-                if dealings.is_empty() {
-                    return Err("the chain no longer retains its dealings".into());
-                }
-                let secret = self.secret(&result.info, me)?;
-                Receiver::new(config, me, secret, None)
+                let dealings = self.finalized_dealings(finalized, result)?;
+                let lost = |e: torus_crypto::Error| SettleError::Lost(e.to_string());
+                let config = session_config(&result.info).map_err(SettleError::Lost)?;
+                let secret = self.secret(&result.info, me).map_err(SettleError::Lost)?;
+                let shares = Receiver::new(config, me, secret, None)
                     .and_then(|receiver| receiver.receive(&dealings, &mut OsRng))
-                    .map_err(|e| e.to_string())?
-                    .0
+                    .and_then(|(received, _)| received.finalize(&result.qualified))
+                    .map_err(lost)?
+                    .shares;
+                if let Err(mismatch) = check_shares(&shares, me, first_key, &commitments) {
+                    if let Some(metrics) = &self.metrics {
+                        metrics.share_mismatches.inc();
+                    }
+                    return Err(SettleError::Lost(format!(
+                        "the computed shares do not match the commitments on chain ({mismatch:?})"
+                    )));
+                }
+                shares
             }
         };
-        let output = received
-            .finalize(&result.qualified)
-            .map_err(|e| e.to_string())?;
         let key = &result.info.members[usize::from(me) - 1];
-        let secret = self.secret_bytes(key)?;
+        let secret = self.secret_bytes(key).map_err(SettleError::Lost)?;
         self.store
-            .save(id, first_key, key, &secret, &output.shares)
-            .map_err(|e| e.to_string())?;
+            .save(id, first_key, key, &secret, &shares)
+            .map_err(|e| SettleError::Retry(e.to_string()))?;
         if let Some(metrics) = &self.metrics {
             metrics.keys_generated.inc_by(u64::from(key_count));
             metrics.batches_completed.inc();
         }
         info!(target: LOG_TARGET, "batch {id}: stored shares of keys {first_key}..{}", first_key + u64::from(key_count));
         Ok(())
+    }
+
+    /// The commitments on chain of the keys `first_key..first_key + key_count` at `at`.
+    fn commitments(
+        &self,
+        at: Hash,
+        first_key: KeyId,
+        key_count: u32,
+    ) -> Result<Vec<Option<Vec<[u8; 33]>>>, String> {
+        let api = self.client.runtime_api();
+        (first_key..first_key + u64::from(key_count))
+            .map(|key_id| {
+                api.key_commitments(at, key_id)
+                    .map_err(|e| format!("cannot read the commitments of key {key_id}: {e}"))
+            })
+            .collect()
+    }
+
+    /// The dealings of a batch finished in the finalized chain: at the finalized head, or, if
+    /// they were pruned there, at the block the batch finished in.
+    fn finalized_dealings(
+        &self,
+        finalized: Hash,
+        result: &BatchResult<BlockNumber>,
+    ) -> Result<Vec<dkg::Dealing>, SettleError> {
+        let id = result.info.batch;
+        let dealings = self.dealings(finalized, id).map_err(SettleError::Retry)?;
+        if !dealings.is_empty() {
+            return Ok(dealings);
+        }
+        let finished = self
+            .client
+            .hash(result.finished_at)
+            .ok()
+            .flatten()
+            .ok_or_else(|| SettleError::Lost("the chain no longer retains its dealings".into()))?;
+        match self.dealings(finished, id) {
+            Ok(dealings) if !dealings.is_empty() => Ok(dealings),
+            _ => Err(SettleError::Lost(
+                "the chain no longer retains its dealings".into(),
+            )),
+        }
     }
 
     /// Whether a message is due: never posted, or posted long enough ago without effect.
@@ -471,7 +816,14 @@ where
         body: &[u8],
     ) -> Result<app::Signature, String> {
         let pair = self.pair(&info.members[usize::from(me) - 1])?;
-        Ok(pair.sign(&signing_payload(info.batch, me, kind, body)))
+        Ok(pair.sign(&signing_payload(
+            &self.genesis_hash,
+            &info.session_id,
+            info.batch,
+            me,
+            kind,
+            body,
+        )))
     }
 
     async fn submit(&self, at: Hash, call: pallet_dkg::Call<Runtime>) -> Result<(), String> {
@@ -583,6 +935,185 @@ mod tests {
         assert_eq!(next_step(&b, 2, false, &BTreeSet::new()), Step::Wait);
         b.phase = VERIFYING;
         assert_eq!(next_step(&b, 2, false, &BTreeSet::new()), Step::Wait);
+    }
+
+    fn result(outcome: BatchOutcome) -> BatchResult<BlockNumber> {
+        BatchResult {
+            info: batch(VERIFYING).info,
+            outcome,
+            qualified: vec![1, 2, 3],
+            disqualified: vec![],
+            absent: vec![4],
+            finished_at: 25,
+        }
+    }
+
+    const COMPLETED: BatchOutcome = BatchOutcome::Completed {
+        first_key: 8,
+        key_count: 4,
+    };
+
+    #[test]
+    fn a_batch_is_settled_only_once_it_finished_in_a_finalized_block() {
+        // The settling cursor reads the batch's result at the newest finalized block only: a
+        // result on a best block that is not final yet is `None` there, whatever is stored.
+        for held in [
+            Held::Nothing,
+            Held::Matching,
+            Held::Foreign,
+            Held::Unreadable,
+        ] {
+            assert_eq!(settle_step(None, &[key(2)], held), Settle::Wait);
+        }
+        let finished = result(COMPLETED);
+        assert_eq!(
+            settle_step(Some(&finished), &[key(2)], Held::Nothing),
+            Settle::Store {
+                me: 2,
+                replace: false
+            }
+        );
+        assert_eq!(
+            settle_step(Some(&finished), &[key(2)], Held::Matching),
+            Settle::Advance,
+            "shares already stored and matching the chain are kept"
+        );
+    }
+
+    #[test]
+    fn shares_settled_on_a_fork_that_lost_are_discarded() {
+        // The store holds shares under the batch id that do not match the finalized batch
+        // (another batch had that id on the fork): they are replaced by the finalized batch's.
+        let finished = result(COMPLETED);
+        assert_eq!(
+            settle_step(Some(&finished), &[key(2)], Held::Foreign),
+            Settle::Store {
+                me: 2,
+                replace: true
+            }
+        );
+        // On the finalized chain the batch was abandoned, or this node was not a member:
+        // nothing stored under its id is this node's.
+        let abandoned = result(BatchOutcome::Abandoned);
+        for held in [Held::Matching, Held::Foreign] {
+            assert_eq!(
+                settle_step(Some(&abandoned), &[key(2)], held),
+                Settle::Discard
+            );
+            assert_eq!(
+                settle_step(Some(&finished), &[key(9)], held),
+                Settle::Discard
+            );
+        }
+        assert_eq!(
+            settle_step(Some(&abandoned), &[key(2)], Held::Nothing),
+            Settle::Advance
+        );
+        assert_eq!(
+            settle_step(Some(&finished), &[key(9)], Held::Nothing),
+            Settle::Advance
+        );
+    }
+
+    #[test]
+    fn shares_the_node_cannot_decrypt_are_left_alone() {
+        for outcome in [COMPLETED, BatchOutcome::Abandoned] {
+            assert_eq!(
+                settle_step(Some(&result(outcome)), &[key(2)], Held::Unreadable),
+                Settle::Advance
+            );
+        }
+    }
+
+    /// Member 2's final shares of a batch of `keys` keys by 3 members (threshold 2) and the
+    /// keys' commitments as the chain records them.
+    fn finished_batch(
+        session_id: [u8; 32],
+        keys: u32,
+        rng: &mut rand::rngs::StdRng,
+    ) -> (KeyShares, Vec<Option<Vec<[u8; 33]>>>) {
+        let secrets: Vec<_> = (0..3).map(|_| EncryptionSecretKey::random(rng)).collect();
+        let committee =
+            Committee::new(2, secrets.iter().map(|k| k.public_key()).collect()).unwrap();
+        let config = SessionConfig::new(
+            session_id,
+            keys,
+            committee.clone(),
+            committee,
+            SessionKind::Fresh,
+        )
+        .unwrap();
+        let dealings: Vec<_> = (1..=3)
+            .map(|dealer| dkg::deal(&config, dealer, None, rng).unwrap())
+            .collect();
+        let (received, complaints) = Receiver::new(config, 2, secrets[1].clone(), None)
+            .unwrap()
+            .receive(&dealings, rng)
+            .unwrap();
+        assert!(complaints.is_empty());
+        let output = received.finalize(&[1, 2, 3]).unwrap();
+        let commitments = output
+            .commitments
+            .iter()
+            .map(|c| Some(c.to_bytes().unwrap()))
+            .collect();
+        (output.shares, commitments)
+    }
+
+    #[test]
+    fn shares_are_checked_against_every_keys_commitments_on_chain() {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+        let (shares, commitments) = finished_batch([1; 32], 3, &mut rng);
+        assert_eq!(check_shares(&shares, 2, 40, &commitments), Ok(()));
+
+        let mut bad = shares.clone();
+        bad.values[1] += Scalar::ONE;
+        assert_eq!(
+            check_shares(&bad, 2, 40, &commitments),
+            Err(Mismatch::Share { key_id: 41 })
+        );
+        // Another member's index, another number of keys.
+        let mut other = shares.clone();
+        other.index = 3;
+        assert_eq!(
+            check_shares(&other, 3, 40, &commitments),
+            Err(Mismatch::Share { key_id: 40 })
+        );
+        assert_eq!(
+            check_shares(&shares, 3, 40, &commitments),
+            Err(Mismatch::Shape)
+        );
+        assert_eq!(
+            check_shares(&shares, 2, 40, &commitments[..2]),
+            Err(Mismatch::Shape)
+        );
+        // A key without commitments, or with commitments that do not parse.
+        let mut missing = commitments.clone();
+        missing[2] = None;
+        assert_eq!(
+            check_shares(&shares, 2, 40, &missing),
+            Err(Mismatch::NoCommitments { key_id: 42 })
+        );
+        missing[2] = Some(vec![[0; 33]]);
+        assert_eq!(
+            check_shares(&shares, 2, 40, &missing),
+            Err(Mismatch::NoCommitments { key_id: 42 })
+        );
+    }
+
+    #[test]
+    fn shares_of_the_same_batch_id_on_another_fork_do_not_match_the_finalized_commitments() {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        // The same batch id ran twice (once per fork, other dealings): the shares of the fork
+        // that lost are refused against the commitments of the one that was finalized.
+        let (fork_shares, _) = finished_batch([2; 32], 2, &mut rng);
+        let (_, finalized_commitments) = finished_batch([3; 32], 2, &mut rng);
+        assert_eq!(
+            check_shares(&fork_shares, 2, 0, &finalized_commitments),
+            Err(Mismatch::Share { key_id: 0 })
+        );
     }
 
     #[test]

@@ -52,7 +52,10 @@
 //! Dealings, complaints and confirmations are unsigned transactions (members pay no fee),
 //! validated by [`ValidateUnsigned`](sp_runtime::traits::ValidateUnsigned): only a member of the
 //! batch can sign one (with its DKG key, over
-//! [`signing_payload`](torus_primitives::dkg::signing_payload)), and only one of each kind per
+//! [`signing_payload`](torus_primitives::dkg::signing_payload), which names the chain's genesis
+//! hash ([`Pallet::genesis_hash`]) and the batch's session id, so that a message signed on
+//! another chain or on a fork where the batch started elsewhere is refused even though the
+//! validators' keys are the same), and only one of each kind per
 //! (batch, member[, accused dealer]) is accepted (`provides` tags), in the right phase, until
 //! its deadline. The signature is checked in the validity check, which the block executes
 //! again before dispatch; the dispatch re-checks the state.
@@ -89,7 +92,7 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_runtime::{
-    traits::{Saturating, UniqueSaturatedInto},
+    traits::{Saturating, UniqueSaturatedInto, Zero},
     transaction_validity::{
         InvalidTransaction, TransactionPriority, TransactionValidity, ValidTransaction,
     },
@@ -570,7 +573,8 @@ pub mod pallet {
     #[pallet::call]
     impl<T: Config> Pallet<T> {
         /// Post member `dealer`'s dealing for `batch` (SCALE `DealingMessage`), signed with its
-        /// DKG key over `signing_payload(batch, dealer, Dealing, dealing)`.
+        /// DKG key over `signing_payload(genesis_hash, session_id, batch, dealer, Dealing,
+        /// dealing)`.
         ///
         /// The dispatch origin must be _None_ (an unsigned transaction checked by
         /// `validate_unsigned`). A dealing that fails the public checks disqualifies the dealer
@@ -591,7 +595,7 @@ pub mod pallet {
 
         /// Post member `complainer`'s complaint against `dealer`'s dealing in `batch` (SCALE
         /// `ComplaintMessage`, which must name `dealer`), signed over
-        /// `signing_payload(batch, complainer, Complaint, complaint)`.
+        /// `signing_payload(genesis_hash, session_id, batch, complainer, Complaint, complaint)`.
         ///
         /// The dispatch origin must be _None_. The chain judges the complaint: the dealer or the
         /// complainer is disqualified; the call succeeds either way.
@@ -611,7 +615,8 @@ pub mod pallet {
         }
 
         /// Member `member` confirms that it verified its shares of `batch` (and posted its
-        /// complaints), signed over `signing_payload(batch, member, Confirmation, [])`.
+        /// complaints), signed over
+        /// `signing_payload(genesis_hash, session_id, batch, member, Confirmation, [])`.
         ///
         /// The dispatch origin must be _None_.
         #[pallet::call_index(2)]
@@ -858,7 +863,14 @@ impl<T: Config> Pallet<T> {
             .setup
             .key(member)
             .ok_or(Self::invalid(Error::<T>::UnknownMember))?;
-        let payload = signing_payload(batch, member, message.kind(), body);
+        let payload = signing_payload(
+            &Self::genesis_hash(),
+            &state.setup.session_id,
+            batch,
+            member,
+            message.kind(),
+            body,
+        );
         if !key.verify(&payload, signature) {
             return Err(Self::invalid(Error::<T>::BadSignature).into());
         }
@@ -877,6 +889,16 @@ impl<T: Config> Pallet<T> {
             .longevity(longevity.max(1))
             .propagate(true)
             .build()
+    }
+
+    /// The chain's genesis hash as DKG messages are signed over it (see
+    /// [`signing_payload`]): `frame_system`'s hash of block 0, which it records when block 1 is
+    /// initialized (and when the pool validates a transaction on top of genesis) and never
+    /// prunes. A hash that is not 32 bytes long is replaced by its BLAKE2-256 hash.
+    pub fn genesis_hash() -> [u8; 32] {
+        let hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+        <[u8; 32]>::try_from(hash.as_ref())
+            .unwrap_or_else(|_| sp_io::hashing::blake2_256(hash.as_ref()))
     }
 
     /// The transaction-validity error of a refused message: `BadProof` for a bad signature,

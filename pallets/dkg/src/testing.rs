@@ -72,8 +72,31 @@ pub fn wire(dealing: &Dealing) -> Vec<u8> {
     DealingMessage::from_dealing(dealing).encode()
 }
 
-/// Member `member`'s signature of a message of the batch (its key must be in the keystore).
+/// Member `member`'s signature of a message of the batch (its key must be in the keystore),
+/// over the payload the chain checks: this chain's genesis hash and the batch's session id.
 pub fn sign<T: Config>(
+    batch: BatchId,
+    member: MemberIndex,
+    kind: MessageKind,
+    body: &[u8],
+) -> DkgSignature {
+    let session_id = state::<T>(batch).setup.session_id;
+    sign_for::<T>(
+        &Pallet::<T>::genesis_hash(),
+        &session_id,
+        batch,
+        member,
+        kind,
+        body,
+    )
+}
+
+/// Member `member`'s signature of a message of the batch as if the chain had the genesis hash
+/// `genesis_hash` and the batch the session id `session_id` (a message from another chain or
+/// fork when they differ from the chain's).
+pub fn sign_for<T: Config>(
+    genesis_hash: &[u8; 32],
+    session_id: &[u8; 32],
     batch: BatchId,
     member: MemberIndex,
     kind: MessageKind,
@@ -84,6 +107,13 @@ pub fn sign<T: Config>(
         .key(member)
         .cloned()
         .expect("a member of the batch");
-    key.sign(&signing_payload(batch, member, kind, body))
-        .expect("the member's key is in the keystore")
+    key.sign(&signing_payload(
+        genesis_hash,
+        session_id,
+        batch,
+        member,
+        kind,
+        body,
+    ))
+    .expect("the member's key is in the keystore")
 }

@@ -12,7 +12,7 @@ use codec::{Decode, Encode};
 use frame_support::{
     assert_noop, assert_ok,
     dispatch::{DispatchResultWithPostInfo, Pays},
-    traits::{Hooks, OneSessionHandler},
+    traits::{Get, Hooks, OneSessionHandler},
     BoundedVec,
 };
 use sp_runtime::{
@@ -743,6 +743,97 @@ fn messages_with_a_bad_signature_are_invalid() {
             validate(&call),
             Err(Dkg::invalid(Error::<Test>::WrongPhase).into())
         );
+    });
+}
+
+/// The block's check of an unsigned message (the pool's check, run again before dispatch)
+/// refuses `call` with `BadProof`, and nothing in storage changes.
+fn assert_bad_proof(call: &DkgCall) {
+    assert_eq!(validate(call), Err(InvalidTransaction::BadProof.into()));
+    frame_support::assert_storage_noop!(assert_eq!(
+        Dkg::pre_dispatch(call),
+        Err(InvalidTransaction::BadProof.into())
+    ));
+}
+
+#[test]
+fn messages_signed_for_another_chain_or_another_start_of_the_batch_are_invalid() {
+    scenario(|| {
+        let batch = start(4);
+        let genesis = Dkg::genesis_hash();
+        let session_id = state::<Test>(batch).setup.session_id;
+        // Another chain with the same validators and keys, and a fork on which batch 0 started
+        // on another parent block.
+        let other_genesis = [0x42; 32];
+        let other_session =
+            sp_io::hashing::blake2_256(&(*b"torus-dkg/batch", batch, [0x17u8; 32]).encode());
+        assert_ne!(other_genesis, genesis);
+        assert_ne!(other_session, session_id);
+        let contexts = [(other_genesis, session_id), (genesis, other_session)];
+
+        let mut rng = rng(21);
+        let dealings: Vec<Dealing> = (1..=4)
+            .map(|i| dealing::<Test>(batch, i, &mut rng))
+            .collect();
+        let bytes = wire(&dealings[0]);
+        for (g, sid) in &contexts {
+            assert_bad_proof(&DkgCall::submit_dealing {
+                batch,
+                dealer: 1,
+                dealing: BoundedVec::try_from(bytes.clone()).expect("fits"),
+                signature: sign_for::<Test>(g, sid, batch, 1, MessageKind::Dealing, &bytes),
+            });
+        }
+        assert!(state::<Test>(batch).dealt.is_empty());
+        assert!(Dealings::<Test>::get(batch, 1).is_none());
+        // The same dealing signed for this chain and this batch is accepted.
+        for (i, dealing) in (1..).zip(&dealings) {
+            assert_ok!(submit(dealing_call(batch, i, wire(dealing))));
+        }
+        next_block();
+        assert!(matches!(phase(batch), BatchPhase::Verifying { .. }));
+
+        // A replayed complaint would disqualify an honest dealer or the complainer; a replayed
+        // confirmation could end the phase.
+        let complaint = vec![0u8];
+        for (g, sid) in &contexts {
+            assert_bad_proof(&DkgCall::submit_complaint {
+                batch,
+                complainer: 1,
+                dealer: 2,
+                complaint: BoundedVec::try_from(complaint.clone()).expect("fits"),
+                signature: sign_for::<Test>(g, sid, batch, 1, MessageKind::Complaint, &complaint),
+            });
+            assert_bad_proof(&DkgCall::confirm {
+                batch,
+                member: 1,
+                signature: sign_for::<Test>(g, sid, batch, 1, MessageKind::Confirmation, &[]),
+            });
+        }
+        let after = state::<Test>(batch);
+        assert!(after.disqualified.is_empty());
+        assert!(after.complaints.is_empty());
+        assert!(after.confirmed.is_empty());
+        assert_ok!(submit(confirm_call(batch, 1)));
+        System::assert_last_event(Event::Confirmed { batch, member: 1 }.into());
+    });
+}
+
+#[test]
+fn the_genesis_hash_is_block_zeros_hash_from_block_one_on_and_is_never_pruned() {
+    new_test_ext().execute_with(|| {
+        // The test genesis holds frame-system's placeholder until block 1 is initialized.
+        assert_eq!(Dkg::genesis_hash(), [69; 32]);
+        System::set_block_number(0);
+        let genesis = sp_core::H256::repeat_byte(7);
+        let mut parent = genesis;
+        let blocks = <<Test as frame_system::Config>::BlockHashCount as Get<u64>>::get() * 3;
+        for number in 1..=blocks {
+            System::initialize(&number, &parent, &Default::default());
+            assert_eq!(Dkg::genesis_hash(), [7; 32], "at block {number}");
+            parent = System::finalize().hash();
+        }
+        assert_eq!(Dkg::genesis_hash(), [7; 32]);
     });
 }
 

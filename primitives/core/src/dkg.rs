@@ -213,16 +213,29 @@ pub enum MessageKind {
     Confirmation,
 }
 
-/// The bytes a member signs with its DKG key for one message: a domain tag, the batch, the
-/// member, the kind and the BLAKE2-256 hash of the message body (empty for a confirmation).
+/// The domain tag of [`signing_payload`]; its version changes whenever the payload's fields do.
+pub const SIGNING_DOMAIN: [u8; 12] = *b"torus-dkg/v2";
+
+/// The bytes a member signs with its DKG key for one message: the domain tag, the chain's
+/// genesis hash, the batch's session id (see [`BatchInfo::session_id`]), the batch, the member,
+/// the kind and the BLAKE2-256 hash of the message body (empty for a confirmation).
+///
+/// The genesis hash binds the message to one chain and the session id to one start of the
+/// batch (it hashes the block the batch started on), so a message signed on another chain or
+/// on a fork where the same batch id started elsewhere is not valid here, even though the
+/// validators and their DKG keys are the same.
 pub fn signing_payload(
+    genesis_hash: &[u8; 32],
+    session_id: &[u8; 32],
     batch: BatchId,
     member: MemberIndex,
     kind: MessageKind,
     body: &[u8],
 ) -> Vec<u8> {
     (
-        *b"torus-dkg/v1",
+        SIGNING_DOMAIN,
+        genesis_hash,
+        session_id,
         batch,
         member,
         kind,
@@ -427,11 +440,29 @@ mod tests {
 
     #[test]
     fn signing_payloads_differ_by_every_field() {
-        let base = signing_payload(1, 2, MessageKind::Dealing, b"body");
-        assert_ne!(base, signing_payload(2, 2, MessageKind::Dealing, b"body"));
-        assert_ne!(base, signing_payload(1, 3, MessageKind::Dealing, b"body"));
-        assert_ne!(base, signing_payload(1, 2, MessageKind::Complaint, b"body"));
-        assert_ne!(base, signing_payload(1, 2, MessageKind::Dealing, b"bodY"));
+        let payload = |genesis: u8, session: u8, batch, member, kind, body: &[u8]| {
+            signing_payload(&[genesis; 32], &[session; 32], batch, member, kind, body)
+        };
+        let base = payload(7, 8, 1, 2, MessageKind::Dealing, b"body");
+        assert_eq!(base, payload(7, 8, 1, 2, MessageKind::Dealing, b"body"));
+        assert!(base.starts_with(b"torus-dkg/v2"));
+        let others = [
+            payload(6, 8, 1, 2, MessageKind::Dealing, b"body"),
+            payload(7, 9, 1, 2, MessageKind::Dealing, b"body"),
+            payload(7, 8, 2, 2, MessageKind::Dealing, b"body"),
+            payload(7, 8, 1, 3, MessageKind::Dealing, b"body"),
+            payload(7, 8, 1, 2, MessageKind::Complaint, b"body"),
+            payload(7, 8, 1, 2, MessageKind::Confirmation, b"body"),
+            payload(7, 8, 1, 2, MessageKind::Dealing, b"bodY"),
+        ];
+        for (i, other) in others.iter().enumerate() {
+            assert_ne!(&base, other, "field {i} does not change the payload");
+        }
+        // The genesis hash and the session id are not interchangeable.
+        assert_ne!(
+            payload(7, 8, 1, 2, MessageKind::Dealing, b"body"),
+            payload(8, 7, 1, 2, MessageKind::Dealing, b"body")
+        );
     }
 
     #[test]
