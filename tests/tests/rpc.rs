@@ -1,6 +1,8 @@
 //! The node's RPC server on a real `--dev` validator: Substrate's RPC and the Torus API on one
 //! port, over HTTP and WebSocket, safe methods only when asked, `GET /health`, and the Torus
-//! API's per-IP limit — per address the proxy names, per IPv6 /64, with a whitelist.
+//! API's per-IP limit — per address the proxy names, per IPv6 /64, with a whitelist — and a
+//! `--torus-api-addr` port that serves the Torus API alone, with a request log that never holds
+//! its parameters.
 
 use std::time::Duration;
 
@@ -74,10 +76,16 @@ async fn http_get(node: &Node, path: &str) -> Result<(String, String)> {
 async fn one_port_serves_substrate_and_the_torus_api_and_limits_each_caller_ip() -> Result<()> {
     let _guard = exclusive().await;
     let mut network = Network::new("dev")?;
+    let torus_only = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let torus_only_arg = torus_only.to_string();
     network
         .start_validator_with(
             "alice",
             &[
+                "--torus-api-addr",
+                &torus_only_arg,
+                "-l",
+                "rpc=trace",
                 "--rpc-methods",
                 "safe",
                 "--torus-api-ip-rate",
@@ -90,8 +98,66 @@ async fn one_port_serves_substrate_and_the_torus_api_and_limits_each_caller_ip()
             ],
         )
         .await?;
-    let result = checks(network.node("alice")).await;
+    let node = network.node("alice");
+    let result = match checks(node).await {
+        Ok(()) => torus_only_checks(node, torus_only.port()).await,
+        Err(e) => Err(e),
+    };
     result.map_err(|e| e.context(network.log_tails()))
+}
+
+/// `--torus-api-addr`: the four Torus methods and `GET /health`, nothing else; and the request
+/// logger (`-l rpc=trace`) never writes a Torus method's parameters.
+async fn torus_only_checks(node: &Node, port: u16) -> Result<()> {
+    let url = format!("http://127.0.0.1:{port}");
+    let only = HttpClientBuilder::default().build(&url)?;
+    // A Torus method is served (and refuses these params as a node does).
+    let secret = "eyJhbGciOiJSUzI1NiJ9.the-secret-id-token-payload.c2ln";
+    let refused = only
+        .request::<Value, _>(
+            "VerifierLookupRequest",
+            rpc_params![secret, "not-an-object"],
+        )
+        .await;
+    match refused {
+        Err(ClientError::Call(e)) => assert_eq!(e.code(), INVALID_PARAMS),
+        other => bail!("the Torus API is not served on {url}: {other:?}"),
+    }
+    // Substrate's methods are not, not even the harmless ones.
+    for method in [
+        "state_call",
+        "author_submitExtrinsic",
+        "rpc_methods",
+        "chain_getHeader",
+    ] {
+        match only.request::<Value, _>(method, rpc_params![]).await {
+            Err(ClientError::Call(e)) => assert_eq!(e.code(), -32601, "{method}: {e:?}"),
+            other => bail!("{method} answered on the Torus-only port: {other:?}"),
+        }
+    }
+    // `GET /health` is.
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let request =
+        format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    // The logger wrote the calls (at trace), but never the token.
+    node.call("chain_getBlockHash", rpc_params![0]).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let log = std::fs::read_to_string(&node.log)?;
+    assert!(
+        log.contains("call chain_getBlockHash [0]"),
+        "the request logger is on"
+    );
+    assert!(log.contains("call VerifierLookupRequest <redacted>"));
+    assert!(
+        !log.contains("the-secret-id-token-payload"),
+        "a Torus API parameter reached the log"
+    );
+    Ok(())
 }
 
 async fn checks(node: &Node) -> Result<()> {

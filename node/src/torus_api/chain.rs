@@ -12,23 +12,20 @@ use std::{
 
 use futures::StreamExt;
 use k256::{ecdsa::SigningKey, elliptic_curve::ops::MulByGenerator, ProjectivePoint};
-use polkadot_sdk::{
-    sc_client_api::BlockchainEvents, sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend,
-    sp_core::ByteArray, sp_keystore::Keystore,
-};
+use polkadot_sdk::{sp_core::ByteArray, sp_keystore::Keystore};
 use torus_crypto::vss::FeldmanCommitment;
 use torus_primitives::{
     dkg::{app, DkgId, DKG_KEY_TYPE},
     AssignedKey, DkgApi, KeyType, KeysApi, VerifierConfig, VerifiersApi,
 };
-use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash};
+use torus_runtime::Hash;
 use zeroize::Zeroizing;
 
 use torus_rpc_api::{encoding::point_to_hex, PubNonce};
 
 use super::{
     error::{internal, ApiError},
-    lock, TorusApi,
+    lock, ApiClient, TorusApi,
 };
 use crate::keyholder::store::{keystore_secret, StoredShares};
 
@@ -85,16 +82,7 @@ impl Finalized {
     }
 }
 
-impl<C, P> TorusApi<C, P>
-where
-    C: ProvideRuntimeApi<Block>
-        + HeaderBackend<Block>
-        + BlockchainEvents<Block>
-        + Send
-        + Sync
-        + 'static,
-    C::Api: KeysApi<Block> + DkgApi<Block, BlockNumber> + VerifiersApi<Block, AccountId, Balance>,
-{
+impl<C: ApiClient, P> TorusApi<C, P> {
     pub(super) fn best(&self) -> Hash {
         self.client.info().best_hash
     }

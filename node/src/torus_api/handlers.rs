@@ -13,28 +13,23 @@ use k256::{
 };
 use pallet_keys::AssignRefusal;
 use polkadot_sdk::{
-    sc_client_api::BlockchainEvents,
     sc_transaction_pool_api::{
         error::{Error as PoolError, IntoPoolError},
         TransactionPool, TransactionSource,
     },
-    sp_api::ProvideRuntimeApi,
-    sp_blockchain::HeaderBackend,
     sp_core::Pair as _,
     sp_runtime::{transaction_validity::InvalidTransaction, OpaqueExtrinsic},
 };
 use rand::rngs::OsRng;
 use serde_json::Value;
 use torus_crypto::ecies::{self, EncryptionPublicKey};
-use torus_primitives::{
-    keys::assign_payload, AssignedKey, DkgApi, KeysApi, VerifierConfig, VerifiersApi,
-};
+use torus_primitives::{keys::assign_payload, AssignedKey, VerifierConfig};
 use torus_rpc_api::{
     encoding::{decode_hex32, eth_address, point_to_hex, to_hex},
     CommitmentData, EciesMetadata, LookupKey, LookupResult, NodeSignature, NonceData, PubNonce,
     PublicKeyXY, SessionToken, ShareKey, ShareResult,
 };
-use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash, RuntimeCall};
+use torus_runtime::{opaque::Block, Hash, RuntimeCall};
 
 use super::{
     chain::Finalized,
@@ -42,7 +37,7 @@ use super::{
     guards::{GuardError, COMMITMENT_TTL_SECS},
     lock, params,
     signatures::{check_node_signatures, sign_eth},
-    TorusApi,
+    ApiClient, TorusApi,
 };
 use crate::id_token;
 
@@ -67,15 +62,8 @@ fn guard_refusal(e: GuardError) -> ApiError {
     }
 }
 
-impl<C, P> TorusApi<C, P>
+impl<C: ApiClient, P> TorusApi<C, P>
 where
-    C: ProvideRuntimeApi<Block>
-        + HeaderBackend<Block>
-        + BlockchainEvents<Block>
-        + Send
-        + Sync
-        + 'static,
-    C::Api: KeysApi<Block> + DkgApi<Block, BlockNumber> + VerifiersApi<Block, AccountId, Balance>,
     P: TransactionPool<Block = Block, Hash = Hash> + 'static,
 {
     /// The verifier `name` at the best block, if registered, within its request rate for

@@ -100,6 +100,33 @@ pub struct TorusApi<C, P> {
     finalized: Mutex<chain::Finalized>,
 }
 
+/// What the API needs of the node's client: the Torus runtime APIs, headers and block events.
+pub trait ApiClient:
+    ProvideRuntimeApi<
+        Block,
+        Api: KeysApi<Block> + DkgApi<Block, BlockNumber> + VerifiersApi<Block, AccountId, Balance>,
+    > + HeaderBackend<Block>
+    + BlockchainEvents<Block>
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<C> ApiClient for C where
+    C: ProvideRuntimeApi<
+            Block,
+            Api: KeysApi<Block>
+                     + DkgApi<Block, BlockNumber>
+                     + VerifiersApi<Block, AccountId, Balance>,
+        > + HeaderBackend<Block>
+        + BlockchainEvents<Block>
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// Locks `mutex`, also after a panic elsewhere poisoned it (the state it guards stays usable:
 /// every update of it is a single insert or remove).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -108,15 +135,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl<C, P> TorusApi<C, P>
+impl<C: ApiClient, P> TorusApi<C, P>
 where
-    C: ProvideRuntimeApi<Block>
-        + HeaderBackend<Block>
-        + BlockchainEvents<Block>
-        + Send
-        + Sync
-        + 'static,
-    C::Api: KeysApi<Block> + DkgApi<Block, BlockNumber> + VerifiersApi<Block, AccountId, Balance>,
     P: TransactionPool<Block = Block, Hash = Hash> + 'static,
 {
     /// The API of a validator, its replay guards kept in the journal file `replay_journal`.
