@@ -1,6 +1,7 @@
 //! Chain access over a node's standard JSON-RPC API: signed extrinsics of the Torus runtime
 //! (sr25519 key from a secret URI such as `//Alice`), submission with inclusion and outcome,
-//! runtime API calls, and the verifier calls of `pallet-verifiers`.
+//! runtime API calls, the verifier calls of `pallet-verifiers` and the key allowance of
+//! `pallet-keys`.
 //!
 //! The runtime's own Rust types encode calls and decode events, so this module must be built
 //! from the runtime version the chain runs (`spec_version` is checked at signing by the chain).
@@ -64,6 +65,29 @@ impl Inclusion {
             _ => None,
         })
     }
+}
+
+/// The decimals of the TORUS token (`torus_runtime::UNIT` is 10¹² of its smallest unit).
+pub const TORUS_DECIMALS: u32 = 12;
+
+/// An amount in the chain's smallest unit as TORUS, without trailing zeros (`10 TORUS`,
+/// `0.01 TORUS`).
+pub fn format_torus(amount: Balance) -> String {
+    let unit = torus_runtime::UNIT;
+    let (whole, fraction) = (amount / unit, amount % unit);
+    if fraction == 0 {
+        return format!("{whole} TORUS");
+    }
+    let digits = format!("{fraction:0width$}", width = TORUS_DECIMALS as usize);
+    format!("{whole}.{} TORUS", digits.trim_end_matches('0'))
+}
+
+/// The call that buys `keys` keys of allowance for the verifier `name` (`Keys.top_up`).
+pub fn top_up_call(name: VerifierName, keys: u32) -> RuntimeCall {
+    RuntimeCall::Keys(pallet_keys::Call::top_up {
+        verifier: name,
+        keys,
+    })
 }
 
 /// Errors of chain access.
@@ -441,6 +465,25 @@ impl ChainClient {
         self.submit_and_watch(signer, call, INCLUSION_TIMEOUT).await
     }
 
+    /// The keys of allowance the verifier `name` has left, read through the runtime API
+    /// `KeysApi_allowance` (0 for an unknown verifier).
+    pub async fn allowance(&self, name: &str) -> Result<u32, ChainError> {
+        self.runtime_api("KeysApi_allowance", &name.as_bytes().to_vec().encode())
+            .await
+    }
+
+    /// Buys `keys` keys of allowance for the verifier `name` (`Keys.top_up`): `signer` pays the
+    /// chain's key fee for each, which is burned. Anyone may pay for any registered verifier.
+    pub async fn top_up_allowance(
+        &self,
+        signer: &Signer,
+        name: VerifierName,
+        keys: u32,
+    ) -> Result<Inclusion, ChainError> {
+        self.submit_and_watch(signer, top_up_call(name, keys), INCLUSION_TIMEOUT)
+            .await
+    }
+
     /// Replaces a verifier's configuration (`Verifiers.update_config`), as its owner.
     pub async fn update_verifier(
         &self,
@@ -570,6 +613,32 @@ mod tests {
             implicit,
         );
         assert!(!other.using_encoded(|bytes| sr25519::Pair::verify(signature, bytes, &public)));
+    }
+
+    #[test]
+    fn amounts_show_in_torus() {
+        let unit = torus_runtime::UNIT;
+        assert_eq!(format_torus(10 * unit), "10 TORUS");
+        assert_eq!(format_torus(unit / 100), "0.01 TORUS");
+        assert_eq!(format_torus(unit + 1), "1.000000000001 TORUS");
+        assert_eq!(format_torus(0), "0 TORUS");
+    }
+
+    #[test]
+    fn the_top_up_call_is_the_pallets() {
+        let name: VerifierName = b"demo".to_vec().try_into().expect("short");
+        assert_eq!(
+            top_up_call(name.clone(), 1000),
+            RuntimeCall::Keys(pallet_keys::Call::top_up {
+                verifier: name,
+                keys: 1000
+            })
+        );
+        // Pallet index 21, call index 1: what a chain built from this runtime expects.
+        assert_eq!(
+            &top_up_call(b"x".to_vec().try_into().expect("short"), 1).encode()[..2],
+            &[21, 1]
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use torus_client::{
-    chain::{ChainClient, Inclusion, Signer},
+    chain::{format_torus, ChainClient, Inclusion, Signer},
     dev_issuer::{DevIssuer, DevKeys, DEFAULT_AUDIENCE},
     jwks::{jwks_from_str, ConvertedJwks},
     verifier::{describe_change, pending_to_json, record_to_json, verifier_name, VerifierSpec},
@@ -60,7 +60,7 @@ enum Command {
     Login(LoginArgs),
     /// Look a user's key up (assigns nothing unless --assign is given).
     Lookup(LookupArgs),
-    /// Register, update or show a verifier (the login rules of a dapp).
+    /// Register, update, top up or show a verifier (the login rules of a dapp).
     #[command(subcommand)]
     Verifier(VerifierCommand),
     /// Run a local OpenID issuer that mints id tokens on request (demos and tests only).
@@ -133,8 +133,9 @@ struct LookupArgs {
 
 #[derive(Subcommand)]
 enum VerifierCommand {
-    /// Register a new verifier owned by --suri's account (holds a deposit).
-    Register(VerifierWrite),
+    /// Register a new verifier owned by --suri's account (holds a deposit); with --keys, also
+    /// buy that many keys of allowance.
+    Register(RegisterArgs),
     /// Announce a verifier's whole new configuration (owner only; the key type cannot change):
     /// it takes effect after the chain's announcement delay.
     Update(VerifierWrite),
@@ -146,7 +147,9 @@ enum VerifierCommand {
     RemoveJwk(RemoveJwkArgs),
     /// Drop a verifier's pending change (owner only).
     CancelChange(OwnerArgs),
-    /// Show a verifier as recorded on chain (JSON).
+    /// Buy keys of allowance for a verifier: each new user's key spends one (the fee is burned).
+    TopUp(TopUpArgs),
+    /// Show a verifier as recorded on chain, with its key allowance (JSON).
     Show {
         /// The verifier's name.
         name: String,
@@ -154,6 +157,32 @@ enum VerifierCommand {
         #[arg(long, default_value = "http://127.0.0.1:9944")]
         node: String,
     },
+}
+
+#[derive(Args)]
+struct RegisterArgs {
+    #[command(flatten)]
+    verifier: VerifierWrite,
+    /// Then buy this many keys of allowance (a second extrinsic, same account): without any,
+    /// no user of the verifier can get a key.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    keys: Option<u32>,
+}
+
+#[derive(Args)]
+struct TopUpArgs {
+    /// The verifier's name.
+    #[arg(long)]
+    name: String,
+    /// How many keys to buy (the chain's key fee each).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    keys: u32,
+    /// The paying account's secret URI, e.g. //Alice or a mnemonic (need not be the owner).
+    #[arg(long)]
+    suri: String,
+    /// A node's RPC URL (http:// or ws://).
+    #[arg(long, default_value = "http://127.0.0.1:9944")]
+    node: String,
 }
 
 #[derive(Args)]
@@ -376,8 +405,20 @@ async fn lookup(args: LookupArgs) -> Result<()> {
 
 async fn verifier(command: VerifierCommand) -> Result<()> {
     match command {
-        VerifierCommand::Register(args) => write_verifier(args, true).await,
-        VerifierCommand::Update(args) => write_verifier(args, false).await,
+        VerifierCommand::Register(args) => {
+            // Check the name and the count before anything is signed.
+            let name = verifier_name(&args.verifier.name)?;
+            write_verifier(&args.verifier, true).await?;
+            if let Some(keys) = args.keys {
+                let signer = Signer::from_suri(&args.verifier.suri)?;
+                let chain = ChainClient::connect(&args.verifier.node).await?;
+                top_up(&chain, &signer, &args.verifier.name, name, keys)
+                    .await
+                    .context("the verifier is registered, but buying its keys failed (retry with `torus verifier top-up`)")?;
+            }
+            Ok(())
+        }
+        VerifierCommand::Update(args) => write_verifier(&args, false).await,
         VerifierCommand::RotateJwks(args) => {
             let name = verifier_name(&args.owner.name)?;
             let jwks = load_jwks(
@@ -460,6 +501,12 @@ async fn verifier(command: VerifierCommand) -> Result<()> {
             );
             print_events(&inclusion)
         }
+        VerifierCommand::TopUp(args) => {
+            let name = verifier_name(&args.name)?;
+            let signer = Signer::from_suri(&args.suri)?;
+            let chain = ChainClient::connect(&args.node).await?;
+            top_up(&chain, &signer, &args.name, name, args.keys).await
+        }
         VerifierCommand::Show { name, node } => {
             let chain = ChainClient::connect(&node).await?;
             let record = chain
@@ -467,6 +514,7 @@ async fn verifier(command: VerifierCommand) -> Result<()> {
                 .await?
                 .ok_or_else(|| anyhow!("no verifier named {name} on {node}"))?;
             let mut shown = record_to_json(&name, &record);
+            shown["allowance"] = json!(chain.allowance(&name).await?);
             shown["pending_change"] = match chain.pending_change(&name).await? {
                 Some(pending) => pending_to_json(&pending),
                 None => serde_json::Value::Null,
@@ -475,6 +523,33 @@ async fn verifier(command: VerifierCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Buys `keys` keys of allowance for the verifier `shown_name` and reports the fee and the new
+/// allowance.
+async fn top_up(
+    chain: &ChainClient,
+    signer: &Signer,
+    shown_name: &str,
+    name: torus_primitives::VerifierName,
+    keys: u32,
+) -> Result<()> {
+    let inclusion = chain.top_up_allowance(signer, name, keys).await?;
+    let fee = inclusion.events.iter().find_map(|event| match event {
+        torus_runtime::RuntimeEvent::Keys(pallet_keys::Event::AllowanceToppedUp {
+            fee, ..
+        }) => Some(*fee),
+        _ => None,
+    });
+    let allowance = chain.allowance(shown_name).await?;
+    out!(
+        "bought {keys} keys for verifier {shown_name} in block #{} ({:?}) as {}: fee {} (burned), allowance now {allowance}",
+        inclusion.block_number,
+        inclusion.block_hash,
+        signer.account_id(),
+        fee.map_or_else(|| "unknown".to_owned(), format_torus),
+    );
+    Ok(())
 }
 
 async fn read_jwks(args: &VerifierWrite) -> Result<ConvertedJwks> {
@@ -500,9 +575,9 @@ async fn load_jwks(url: Option<&str>, file: Option<&Path>) -> Result<ConvertedJw
     Ok(converted)
 }
 
-async fn write_verifier(args: VerifierWrite, register: bool) -> Result<()> {
+async fn write_verifier(args: &VerifierWrite, register: bool) -> Result<()> {
     let name = verifier_name(&args.name)?;
-    let jwks = read_jwks(&args).await?;
+    let jwks = read_jwks(args).await?;
     let config = VerifierSpec {
         issuer: args.issuer.clone(),
         audiences: args.audiences.clone(),

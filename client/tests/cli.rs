@@ -252,6 +252,72 @@ async fn verifier_commands_check_their_input_first() {
 }
 
 #[tokio::test]
+async fn top_up_checks_its_input_first() {
+    let top_up = |keys: &'static str, name: &'static str, suri: &'static str| {
+        [
+            "verifier",
+            "top-up",
+            "--name",
+            name,
+            "--keys",
+            keys,
+            "--suri",
+            suri,
+            "--node",
+            "http://127.0.0.1:1",
+        ]
+    };
+    let run = torus(&top_up("0", "demo", "//Alice"), None).await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("invalid value '0'"), "{}", run.stderr);
+    let run = torus(&top_up("many", "demo", "//Alice"), None).await;
+    assert!(!run.ok);
+    assert!(
+        run.stderr.contains("invalid value 'many'"),
+        "{}",
+        run.stderr
+    );
+    let run = torus(&top_up("10", "has space", "//Alice"), None).await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("Name"), "{}", run.stderr);
+    let run = torus(&top_up("10", "demo", "not a uri"), None).await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("invalid secret URI"), "{}", run.stderr);
+    // Valid input reaches the chain, which is not there.
+    let run = torus(&top_up("10", "demo", "//Alice"), None).await;
+    assert!(!run.ok);
+    assert!(
+        run.stderr.contains("system_accountNextIndex"),
+        "{}",
+        run.stderr
+    );
+
+    // `register --keys` takes a positive count too.
+    let run = torus(
+        &[
+            "verifier",
+            "register",
+            "--suri",
+            "//Alice",
+            "--name",
+            "demo",
+            "--issuer",
+            "http://i",
+            "--audience",
+            "a",
+            "--jwks-file",
+            "/nonexistent",
+            "--keys",
+            "0",
+        ],
+        None,
+    )
+    .await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("invalid value '0'"), "{}", run.stderr);
+}
+
+#[tokio::test]
 async fn announcing_verifier_commands_check_their_input_first() {
     let dir = std::env::temp_dir().join(format!("torus-cli-announce-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");

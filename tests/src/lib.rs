@@ -31,7 +31,12 @@ use polkadot_sdk::{
 };
 use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
-use torus_runtime::{RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
+use torus_primitives::VerifierConfig;
+use torus_runtime::{Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
+
+/// The keys of allowance [`Node::register_verifier`] buys for a test's verifier: more than any
+/// test assigns (1 000 TORUS of a dev account's 1 000 000 at the runtime's 0.01 TORUS a key).
+pub const TEST_KEY_ALLOWANCE: u32 = 100_000;
 
 /// Multi-node tests share two cores: they run one network at a time.
 static ONE_NETWORK_AT_A_TIME: Mutex<()> = Mutex::const_new(());
@@ -261,6 +266,65 @@ impl Node {
         bail!("the extrinsic was not included within 60 s")
     }
 
+    /// Registers the verifier `name` with `config`, owned by `owner`, and buys it `keys` keys
+    /// of allowance (see [`Node::top_up`]): what a dapp does before its users can get keys.
+    /// Fails unless both extrinsics succeed.
+    pub async fn register_verifier(
+        &self,
+        owner: Sr25519Keyring,
+        name: &str,
+        config: VerifierConfig,
+        keys: u32,
+    ) -> Result<()> {
+        let bounded_name = name
+            .as_bytes()
+            .to_vec()
+            .try_into()
+            .map_err(|_| anyhow!("verifier name {name} is too long"))?;
+        let events = self
+            .submit_and_watch(
+                owner,
+                RuntimeCall::Verifiers(pallet_verifiers::Call::<Runtime>::register {
+                    name: bounded_name,
+                    config,
+                }),
+            )
+            .await?;
+        if !succeeded(&events) {
+            bail!("the verifier {name} was not registered: {events:?}");
+        }
+        self.top_up(owner, name, keys).await?;
+        Ok(())
+    }
+
+    /// Buys `keys` keys of allowance for the verifier `name`, paid by `payer`
+    /// (`Keys.top_up`); fails unless the extrinsic succeeds. Returns its events.
+    pub async fn top_up(
+        &self,
+        payer: Sr25519Keyring,
+        name: &str,
+        keys: u32,
+    ) -> Result<Vec<RuntimeEvent>> {
+        let bounded_name = name
+            .as_bytes()
+            .to_vec()
+            .try_into()
+            .map_err(|_| anyhow!("verifier name {name} is too long"))?;
+        let events = self
+            .submit_and_watch(payer, torus_client::chain::top_up_call(bounded_name, keys))
+            .await?;
+        if !succeeded(&events) {
+            bail!("the allowance of {name} was not topped up: {events:?}");
+        }
+        Ok(events)
+    }
+
+    /// The keys of allowance the verifier `name` has left (`KeysApi_allowance`).
+    pub async fn allowance(&self, name: &str) -> Result<u32> {
+        self.runtime_api("KeysApi_allowance", &name.as_bytes().to_vec().encode())
+            .await
+    }
+
     /// Calls a runtime API function (`Trait_method`) at the best block with SCALE-encoded
     /// arguments, and decodes its result.
     pub async fn runtime_api<R: Decode>(&self, method: &str, args: &[u8]) -> Result<R> {
@@ -286,6 +350,16 @@ impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Whether the events of an extrinsic end in success.
+fn succeeded(events: &[RuntimeEvent]) -> bool {
+    events.iter().any(|event| {
+        matches!(
+            event,
+            RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { .. })
+        )
+    })
 }
 
 fn header_number(header: &Value) -> Result<u32> {
