@@ -15,7 +15,7 @@
 //! The file holds no secret: digests of tokens, never tokens.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::{BTreeSet, HashMap},
     fs::{self, File, OpenOptions},
     hash::Hash,
     io::{self, Read, Write},
@@ -24,10 +24,11 @@ use std::{
 };
 
 /// A set of keys, each remembered until its own deadline (Unix seconds), holding at most
-/// `capacity` live entries. A key inserted once is refused until it expires.
+/// `capacity` live entries. A key inserted once is refused until it expires. Inserting and
+/// expiring take O(log n) whatever order the deadlines come in.
 pub struct ExpiringSet<K> {
     deadlines: HashMap<K, u64>,
-    order: VecDeque<(u64, K)>,
+    order: BTreeSet<(u64, K)>,
     capacity: usize,
 }
 
@@ -50,12 +51,12 @@ pub enum GuardError {
     },
 }
 
-impl<K: Clone + Eq + Hash> ExpiringSet<K> {
+impl<K: Clone + Ord + Hash> ExpiringSet<K> {
     /// An empty set holding at most `capacity` live keys.
     pub fn new(capacity: usize) -> Self {
         Self {
             deadlines: HashMap::new(),
-            order: VecDeque::new(),
+            order: BTreeSet::new(),
             capacity,
         }
     }
@@ -76,9 +77,7 @@ impl<K: Clone + Eq + Hash> ExpiringSet<K> {
     pub fn insert(&mut self, key: K, deadline: u64, now: u64) -> Result<(), GuardError> {
         self.check(&key, now)?;
         self.deadlines.insert(key.clone(), deadline);
-        // Deadlines are not inserted in order; keep the queue sorted so `expire` stays cheap.
-        let at = self.order.partition_point(|(d, _)| *d <= deadline);
-        self.order.insert(at, (deadline, key));
+        self.order.insert((deadline, key));
         Ok(())
     }
 
@@ -89,8 +88,8 @@ impl<K: Clone + Eq + Hash> ExpiringSet<K> {
     }
 
     fn expire(&mut self, now: u64) {
-        while self.order.front().is_some_and(|(d, _)| *d <= now) {
-            if let Some((_, key)) = self.order.pop_front() {
+        while self.order.first().is_some_and(|(d, _)| *d <= now) {
+            if let Some((_, key)) = self.order.pop_first() {
                 self.deadlines.remove(&key);
             }
         }
