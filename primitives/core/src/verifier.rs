@@ -386,33 +386,6 @@ pub struct PendingChange<BlockNumber> {
     pub config: VerifierConfig,
 }
 
-/// What an announced change of a verifier replaces (the owner call that announced it).
-#[derive(
-    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
-)]
-pub enum VerifierChange {
-    /// The whole configuration (`update_config`).
-    Config,
-    /// The JWKS (`rotate_jwks`).
-    Jwks,
-    /// One key added to the JWKS (`add_jwk`), by its `kid`.
-    AddJwk(JwkKeyId),
-}
-
-/// A change of a verifier that was announced and is not in effect yet. A verifier has at most
-/// one; until `effective_at` the verifier keeps its current configuration.
-#[derive(
-    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen, Debug,
-)]
-pub struct PendingChange<BlockNumber> {
-    /// What the change replaces.
-    pub change: VerifierChange,
-    /// The block from which on the verifier has `config` (applied when that block starts).
-    pub effective_at: BlockNumber,
-    /// The whole configuration the verifier will have, already checked.
-    pub config: VerifierConfig,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
