@@ -79,12 +79,12 @@ pub struct Cli {
     /// caller IP address (IPv6: per /64), per node (0: unlimited). Keyed per caller, so that
     /// one address cannot use up a popular verifier's requests for its other users;
     /// `--rpc-rate-limit-whitelisted-ips` (a dapp's backend) are exempt.
-    #[arg(long, value_name = "PER_SECOND", default_value_t = 10)]
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 20)]
     pub torus_api_verifier_rate: u32,
 
     /// Torus JSON-RPC API (validators): the burst of requests allowed per verifier and caller
     /// above its rate.
-    #[arg(long, value_name = "REQUESTS", default_value_t = 50)]
+    #[arg(long, value_name = "REQUESTS", default_value_t = 100)]
     pub torus_api_verifier_burst: u32,
 
     /// Torus JSON-RPC API (validators): requests per second allowed per caller IP address

@@ -108,8 +108,8 @@ pub const STORE_ERROR: i32 = 5001;
 /// The validator's view of the keys it holds shares of.
 #[rpc(server, namespace = "torus")]
 pub trait KeyholderApi {
-    /// This node's public share of the key `key_id` (anyone may check it against the key's
-    /// commitments on chain; the share itself never leaves the node).
+    /// This node's public share of the key `key_id` in the finalized block (anyone may check
+    /// it against the key's commitments on chain; the share itself never leaves the node).
     #[method(name = "publicShare")]
     fn public_share(&self, key_id: KeyId) -> RpcResult<PublicShare>;
 }
@@ -130,11 +130,12 @@ where
     C::Api: KeysApi<Block>,
 {
     fn public_share(&self, key_id: KeyId) -> RpcResult<PublicShare> {
-        let best = self.client.info().best_hash;
+        // The key as finalized: the share store holds finalized batches only.
+        let finalized = self.client.info().finalized_hash;
         let record = self
             .client
             .runtime_api()
-            .key(best, key_id)
+            .key(finalized, key_id)
             .map_err(|e| error(STORE_ERROR, e.to_string()))?
             .ok_or_else(|| error(UNKNOWN_KEY, format!("no generated key has id {key_id}")))?;
         let stored = self

@@ -151,6 +151,14 @@ impl<C: ApiClient, P> TorusApi<C, P> {
             .map_err(|e| internal("looking up a key", e))
     }
 
+    /// The keys of allowance verifier `verifier` has left at block `at`.
+    pub(super) fn allowance_at(&self, at: Hash, verifier: &str) -> Result<u32, ApiError> {
+        self.client
+            .runtime_api()
+            .allowance(at, verifier.as_bytes().to_vec())
+            .map_err(|e| internal("reading a verifier's key allowance", e))
+    }
+
     /// The user's key in the finalized block. Assignments there never change, so those found
     /// are remembered.
     pub(super) fn lookup_finalized(

@@ -287,7 +287,21 @@ where
         }
         self.when_finalized(
             FINALITY_TIMEOUT,
-            || self.lookup_finalized(verifier, id),
+            || {
+                if let Some(key) = self.lookup_finalized(verifier, id)? {
+                    return Ok(Some(key));
+                }
+                // The pool takes more new users than keys are left (each is checked alone):
+                // once the best block has no allowance left and no key for this user, none
+                // will come, and waiting out the timeout would only hide why.
+                let best = self.best();
+                if self.lookup_at(best, verifier, id)?.is_none()
+                    && self.allowance_at(best, verifier)? == 0
+                {
+                    return Err(ApiError::AllowanceSpent);
+                }
+                Ok(None)
+            },
             ApiError::AssignmentTimeout,
         )
         .await
