@@ -574,3 +574,16 @@ where
         None => bail!("timed out after {timeout:?}"),
     }
 }
+
+/// Waits (at most 300 s) until every node's best block has a key in the buffer: a node assigns
+/// keys only from its own view of the chain.
+pub async fn wait_for_keys(nodes: &[&Node]) -> Result<()> {
+    for node in nodes {
+        wait_for(Duration::from_secs(300), || async {
+            Ok(node.runtime_api::<u64>("KeysApi_buffer_size", &[]).await? > 0)
+        })
+        .await
+        .with_context(|| format!("{} sees no generated key", node.name))?;
+    }
+    Ok(())
+}

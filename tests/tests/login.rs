@@ -21,7 +21,7 @@ use sha3::{Digest, Keccak256};
 use torus_integration_tests::{
     exclusive,
     issuer::{now_secs, TestIssuer, EC_KID, RSA_KID},
-    wait_for, Network, Node,
+    wait_for, wait_for_keys, Network, Node,
 };
 use torus_primitives::AssignedKey;
 
@@ -190,19 +190,6 @@ async fn register_verifier(node: &Node, issuer: &TestIssuer) -> Result<()> {
         100,
     )
     .await
-}
-
-/// Waits until every node's best block has a key in the buffer (a node assigns only from its
-/// own view of the chain).
-async fn wait_for_keys(nodes: &[&Node]) -> Result<()> {
-    for node in nodes {
-        wait_for(Duration::from_secs(300), || async {
-            Ok(node.runtime_api::<u64>("KeysApi_buffer_size", &[]).await? > 0)
-        })
-        .await
-        .with_context(|| format!("{} sees no generated key", node.name))?;
-    }
-    Ok(())
 }
 
 /// torus.js (`tests/js/retrieve.mjs`): its lookup and login, as JSON.

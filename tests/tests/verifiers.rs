@@ -19,7 +19,7 @@ use polkadot_sdk::{
 use torus_integration_tests::{
     decode_hex, exclusive,
     issuer::{TestIssuer, EC_KID, RSA_KID},
-    wait_for, Network, Node,
+    wait_for, wait_for_keys, Network, Node,
 };
 use torus_primitives::{
     EcCurve, IdClaim, IdClaimRule, Jwk, JwkAlg, JwkParams, KeyType, PendingChange, VerifierChange,
@@ -370,18 +370,6 @@ async fn a_dapp_registers_and_changes_a_verifier_over_rpc() -> Result<()> {
     }
     .await;
     result.map_err(|e| e.context(network.log_tails()))
-}
-
-/// Waits until every node's best block has a key in the buffer.
-async fn wait_for_keys(nodes: &[&Node]) -> Result<()> {
-    for node in nodes {
-        wait_for(Duration::from_secs(300), || async {
-            Ok(node.runtime_api::<u64>("KeysApi_buffer_size", &[]).await? > 0)
-        })
-        .await
-        .with_context(|| format!("{} sees no generated key", node.name))?;
-    }
-    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
