@@ -94,7 +94,7 @@ where
             }],
             is_new_key: Value::Null,
             node_index: Value::Null,
-            server_time_offset: time_offset(&params),
+            server_time_offset: time_offset(user.client_time.as_deref()),
         })
     }
 
@@ -119,7 +119,7 @@ where
             }],
             is_new_key: Value::Bool(false),
             node_index: Value::String(member.index.to_string()),
-            server_time_offset: time_offset(&params),
+            server_time_offset: time_offset(user.client_time.as_deref()),
         })
     }
 
@@ -172,7 +172,11 @@ where
         params: Params<'static>,
         caller: Option<IpAddr>,
     ) -> Result<ShareResult, ApiError> {
-        let params::Login { item, commitment } = params::login(&params)?;
+        let params::Login {
+            item,
+            commitment,
+            client_time,
+        } = params::login(&params)?;
         self.admit(&item.verifieridentifier, caller)?;
         let names_token = |s: &NodeSignature| {
             CommitmentData::decode(&s.data)
@@ -254,7 +258,7 @@ where
             node_pubx: node_x,
             node_puby: node_y,
             is_new_key: Value::String("false".into()),
-            server_time_offset: time_offset(&params),
+            server_time_offset: time_offset(client_time.as_deref()),
         })
     }
 
@@ -412,17 +416,12 @@ fn pub_nonce(nonce: &[u8; 32]) -> Result<PubNonce, ApiError> {
     Ok(PubNonce { x, y })
 }
 
-/// The node's clock minus the client's `client_time`, in seconds, as a decimal string.
-fn time_offset(params: &Params<'static>) -> Value {
-    #[derive(serde::Deserialize)]
-    struct ClientTime {
-        client_time: String,
-    }
+/// The node's clock minus the client's `client_time` (Unix seconds, decimal), in seconds, as a
+/// decimal string; 0 without a readable client time.
+fn time_offset(client_time: Option<&str>) -> Value {
     let now = i64::try_from(now_secs()).unwrap_or(i64::MAX);
-    params
-        .parse::<ClientTime>()
-        .ok()
-        .and_then(|t| t.client_time.parse::<i64>().ok())
+    client_time
+        .and_then(|t| t.parse::<i64>().ok())
         .map(|client| now.saturating_sub(client))
         .unwrap_or(0)
         .to_string()
@@ -466,13 +465,20 @@ mod tests {
     #[test]
     fn the_time_offset_survives_absurd_client_times() {
         for time in ["-9223372036854775808", "9223372036854775807", "x", "1e300"] {
-            let json = format!(r#"{{"client_time":"{time}"}}"#);
-            let params = Params::new(Some(Box::leak(json.into_boxed_str())));
-            let offset = time_offset(&params);
+            let offset = time_offset(Some(time));
             assert!(
                 offset.as_str().is_some_and(|o| o.parse::<i64>().is_ok()),
                 "{time}"
             );
         }
+        assert_eq!(time_offset(None), Value::String("0".into()));
+        let now = now_secs();
+        let offset = time_offset(Some(&(now - 5).to_string()));
+        let offset: i64 = offset
+            .as_str()
+            .expect("a string")
+            .parse()
+            .expect("a number");
+        assert!((5..=6).contains(&offset), "{offset}");
     }
 }

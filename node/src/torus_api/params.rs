@@ -26,6 +26,8 @@ pub struct User {
     pub verifier: String,
     /// The user's id under the verifier.
     pub verifier_id: String,
+    /// The client's clock (Unix seconds, decimal), if sent: replies carry the node's offset.
+    pub client_time: Option<String>,
 }
 
 /// A `CommitmentRequest`, checked.
@@ -49,6 +51,8 @@ pub struct Login {
     pub item: ShareItem,
     /// The commitment of the token ([`id_token::commitment`] of its normalized spelling).
     pub commitment: [u8; 32],
+    /// The client's clock (Unix seconds, decimal), if sent.
+    pub client_time: Option<String>,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(params: &Params<'_>) -> Result<T, ApiError> {
@@ -79,6 +83,7 @@ pub fn lookup(params: &Params<'_>) -> Result<User, ApiError> {
     Ok(User {
         verifier: p.verifier,
         verifier_id: p.verifier_id,
+        client_time: p.client_time,
     })
 }
 
@@ -137,7 +142,11 @@ pub fn login(params: &Params<'_>) -> Result<Login, ApiError> {
     }
     let token = id_token::normalize(&item.idtoken).map_err(ApiError::IdToken)?;
     let commitment = id_token::commitment(token);
-    Ok(Login { item, commitment })
+    Ok(Login {
+        item,
+        commitment,
+        client_time: p.client_time,
+    })
 }
 
 #[cfg(test)]
