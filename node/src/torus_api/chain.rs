@@ -73,8 +73,9 @@ pub(super) struct Finalized {
 }
 
 impl Finalized {
-    /// Makes room for one more entry in a cache of at most `capacity` entries (forgetting all:
-    /// the caches are refilled from the chain, and a clear is O(1) per entry once in a while).
+    /// Makes room for one more entry in a cache of at most `capacity` entries by forgetting
+    /// all of them (the caches refill from the chain; a clear costs one pass over the entries,
+    /// once per `capacity` insertions).
     pub fn room<K, V>(map: &mut HashMap<K, V>, capacity: usize) {
         if map.len() >= capacity {
             map.clear();
