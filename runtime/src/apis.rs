@@ -247,6 +247,22 @@ impl_runtime_apis! {
         fn committee() -> Vec<torus_primitives::dkg::DkgId> {
             Dkg::committee_keys()
         }
+
+        fn current_epoch() -> torus_primitives::dkg::EpochId {
+            Dkg::current_epoch()
+        }
+
+        fn epoch(epoch: torus_primitives::dkg::EpochId) -> Option<torus_primitives::dkg::EpochInfo<BlockNumber>> {
+            Dkg::epoch_info(epoch)
+        }
+
+        fn holding_epochs() -> Vec<torus_primitives::dkg::EpochInfo<BlockNumber>> {
+            Dkg::holding_epochs()
+        }
+
+        fn key_range(range: torus_primitives::BatchId) -> Option<torus_primitives::dkg::KeyRange> {
+            Dkg::key_range(range)
+        }
     }
 
     #[cfg(feature = "runtime-benchmarks")]

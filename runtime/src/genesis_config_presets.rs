@@ -53,6 +53,8 @@ pub const DKG_BATCH_SIZE: u32 = 256;
 /// Blocks each DKG phase may last on the test chains (phases end early when every member has
 /// acted; the deadline matters only when one is offline).
 pub const DKG_PHASE_TIMEOUT: BlockNumber = 8;
+/// The test chains refresh every key once an era (two sessions of `SESSION_LENGTH` blocks).
+pub const DKG_REFRESH_INTERVAL: BlockNumber = 2 * crate::SESSION_LENGTH;
 /// The announcement delay of verifier changes on the test chains: 10 blocks (30 s), so that
 /// tests can watch a change take effect.
 pub const VERIFIER_CONFIG_DELAY: BlockNumber = 10;
@@ -111,6 +113,7 @@ fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: Acc
             max_concurrent_batches: 4,
             deal_timeout: DKG_PHASE_TIMEOUT,
             verify_timeout: DKG_PHASE_TIMEOUT,
+            refresh_interval: DKG_REFRESH_INTERVAL,
         },
         verifiers: VerifiersConfig {
             config_delay: VERIFIER_CONFIG_DELAY,

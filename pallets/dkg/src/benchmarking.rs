@@ -9,11 +9,18 @@
 use super::*;
 use crate::testing::{dealing, encryption_secret, member_key, rng, sign, wire};
 use crate::Pallet as Dkg;
+use alloc::vec::Vec;
+use codec::Encode;
 use frame_benchmarking::v2::*;
+use frame_support::pallet_prelude::{BoundedVec, Get};
 use frame_support::traits::{Hooks, UnfilteredDispatchable};
 use frame_system::RawOrigin;
 use sp_runtime::{traits::ValidateUnsigned, transaction_validity::TransactionSource};
+use torus_crypto::dkg as crypto_dkg;
 use torus_crypto::dkg::{complain, encrypt_for_recipient, Dealing};
+use torus_primitives::dkg::{
+    threshold_for, BatchOutcome, BatchPhase, ComplaintMessage, MessageKind,
+};
 
 /// A committee of `n` benchmark members (their keys are put in the keystore).
 fn members<T: Config>(n: u32) -> MembersOf<T> {
@@ -41,12 +48,17 @@ fn params<T: Config>(batch_size: u32) -> DkgParams<BlockNumberFor<T>> {
         max_concurrent_batches: T::MaxConcurrentBatches::get(),
         deal_timeout: 100u32.into(),
         verify_timeout: 100u32.into(),
+        refresh_interval: 0u32.into(),
     }
 }
 
 /// Start a batch of `b` keys with `n` members and return its id.
 fn start<T: Config>(n: u32, b: u32) -> Result<BatchId, BenchmarkError> {
-    Committee::<T>::put(members::<T>(n));
+    Dkg::<T>::set_committee(
+        members::<T>(n)
+            .iter()
+            .map(|(account, key)| (account, key.clone())),
+    );
     let params = params::<T>(b);
     Params::<T>::put(params);
     let batch = NextBatch::<T>::get();
@@ -161,7 +173,7 @@ mod benchmarks {
             apply::<T>(call)?;
         }
 
-        assert!(testing::state::<T>(batch).is_disqualified(1));
+        assert!(testing::state::<T>(batch).is_disqualified(1, true));
         Ok(())
     }
 
@@ -220,7 +232,11 @@ mod benchmarks {
 
     #[benchmark]
     fn start_batch(n: Linear<1, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-        Committee::<T>::put(members::<T>(n));
+        Dkg::<T>::set_committee(
+            members::<T>(n)
+                .iter()
+                .map(|(account, key)| (account, key.clone())),
+        );
         let params = params::<T>(T::KeyBuffer::max_batch_size());
         let now = frame_system::Pallet::<T>::block_number();
 

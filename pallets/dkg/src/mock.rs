@@ -106,6 +106,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
         max_concurrent_batches: 1,
         deal_timeout: 5,
         verify_timeout: 5,
+        refresh_interval: 0,
     }
     .assimilate_storage(&mut storage)
     .expect("the DKG genesis builds");

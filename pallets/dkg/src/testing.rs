@@ -102,11 +102,13 @@ pub fn sign_for<T: Config>(
     kind: MessageKind,
     body: &[u8],
 ) -> DkgSignature {
-    let key = state::<T>(batch)
-        .setup
-        .key(member)
-        .cloned()
-        .expect("a member of the batch");
+    let setup = state::<T>(batch).setup;
+    let key = match kind {
+        MessageKind::Dealing => setup.dealer_key(member),
+        _ => setup.key(member),
+    }
+    .cloned()
+    .expect("a member of the batch");
     key.sign(&signing_payload(
         genesis_hash,
         session_id,

@@ -616,7 +616,8 @@ fn at_most_one_batch_starts_per_block_up_to_the_concurrency() {
                 batch_size: 2,
                 max_concurrent_batches: 2,
                 deal_timeout: 5,
-                verify_timeout: 5
+                verify_timeout: 5,
+                refresh_interval: 0,
             }
         ));
         session(2);
@@ -957,6 +958,7 @@ fn params() -> DkgParams<u64> {
         max_concurrent_batches: 2,
         deal_timeout: 4,
         verify_timeout: 6,
+        refresh_interval: 0,
     }
 }
 
@@ -1012,6 +1014,7 @@ fn invalid_parameters_are_refused() {
         assert_noop!(
             set(DkgParams {
                 verify_timeout: 0,
+                refresh_interval: 0,
                 ..params()
             }),
             Error::<Test>::ZeroTimeout
@@ -1028,6 +1031,7 @@ fn invalid_genesis_parameters_panic() {
         max_concurrent_batches: 1,
         deal_timeout: 1,
         verify_timeout: 1,
+        refresh_interval: 0,
     });
 }
 
@@ -1068,5 +1072,410 @@ fn a_running_batch_keeps_its_committee_across_sessions() {
         assert_eq!(state::<Test>(batch).setup.members.len(), 4);
         assert_eq!(Dkg::active_batches()[0].info.members.len(), 4);
         assert!(ActiveBatches::<Test>::contains_key(batch));
+    });
+}
+
+// --- epochs and handovers ---
+
+/// The validators `validators` (accounts 100 + v, keys `member_key(v)`) become the committee,
+/// member `i` being `validators[i − 1]`.
+fn session_of(validators: &[u32]) {
+    let validators: Vec<(u64, DkgId)> = validators
+        .iter()
+        .map(|v| (account(*v), member_key(*v)))
+        .collect();
+    let iter = validators.iter().map(|(a, k)| (a, k.clone()));
+    <Dkg as OneSessionHandler<u64>>::on_new_session(true, iter.clone(), iter);
+}
+
+/// Runs the running batch `batch` to its end honestly with `dealers` (index and, for a
+/// handover, old shares) dealing and every recipient (index, validator) verifying and
+/// confirming; returns each recipient's final shares.
+fn run_honestly(
+    batch: BatchId,
+    dealers: Vec<(MemberIndex, Option<crypto_dkg::KeyShares>)>,
+    recipients: &[(MemberIndex, u32)],
+    rng: &mut rand_chacha::ChaCha20Rng,
+) -> Vec<crypto_dkg::KeyShares> {
+    let config = config::<Test>(batch);
+    let dealings: Vec<Dealing> = dealers
+        .into_iter()
+        .map(|(dealer, old)| {
+            let dealing = crypto_dkg::deal(&config, dealer, old, rng).expect("an honest dealing");
+            assert_ok!(submit(dealing_call(batch, dealer, wire(&dealing))));
+            dealing
+        })
+        .collect();
+    next_block();
+    let received: Vec<_> = recipients
+        .iter()
+        .map(|(me, validator)| {
+            let (received, complaints) =
+                Receiver::new(config.clone(), *me, encryption_secret(*validator), None)
+                    .and_then(|r| r.receive(&dealings, rng))
+                    .expect("verification runs");
+            assert!(complaints.is_empty());
+            assert_ok!(submit(confirm_call(batch, *me)));
+            received
+        })
+        .collect();
+    next_block();
+    let result = Dkg::batch_result(batch).expect("the batch finished");
+    assert!(matches!(result.outcome, BatchOutcome::Completed { .. }));
+    received
+        .into_iter()
+        .map(|r| r.finalize(&result.qualified).expect("final shares").shares)
+        .collect()
+}
+
+/// The key of position `key` from the shares of the members `members` (1-based positions
+/// in `shares`), by interpolation at zero.
+fn reconstruct(
+    shares: &[crypto_dkg::KeyShares],
+    members: &[usize],
+    key: usize,
+) -> torus_crypto::Scalar {
+    let points: Vec<torus_crypto::vss::SecretShare> = members
+        .iter()
+        .map(|m| torus_crypto::vss::SecretShare {
+            index: shares[m - 1].index,
+            value: shares[m - 1].values[key],
+        })
+        .collect();
+    torus_crypto::vss::interpolate(&points, &torus_crypto::Scalar::ZERO).expect("interpolates")
+}
+
+fn public_key_of(secret: &torus_crypto::Scalar) -> [u8; 33] {
+    point_to_bytes(&(ProjectivePoint::GENERATOR * secret)).expect("not the identity")
+}
+
+/// Genesis committee of validators 0..4 (epoch 0), one completed batch of two keys; returns
+/// the members' shares.
+fn first_range(rng: &mut rand_chacha::ChaCha20Rng) -> Vec<crypto_dkg::KeyShares> {
+    set_target(2);
+    let batch = start(4);
+    let dealers = (1..=4).map(|i| (i, None)).collect();
+    let shares = run_honestly(batch, dealers, &[(1, 0), (2, 1), (3, 2), (4, 3)], rng);
+    set_target(0);
+    assert_eq!(Dkg::key_range(batch).map(|r| r.holder), Some(0));
+    shares
+}
+
+#[test]
+fn a_new_committee_gets_every_key_range_with_the_same_public_keys() {
+    scenario(|| {
+        let mut rng = rng(40);
+        let old = first_range(&mut rng);
+        let public_keys: Vec<[u8; 33]> = (0..2)
+            .map(|k| Dkg::key_commitments(k).expect("commitments")[0])
+            .collect();
+        // Validators 0 and 1 leave, 4 and 5 join: epoch 1.
+        session_of(&[2, 3, 4, 5]);
+        System::assert_last_event(
+            Event::EpochStarted {
+                epoch: 1,
+                members: 4,
+                threshold: 3,
+                refresh: false,
+            }
+            .into(),
+        );
+        assert_eq!(Dkg::current_epoch(), 1);
+        assert_eq!(
+            Dkg::holding_epochs()
+                .iter()
+                .map(|e| e.epoch)
+                .collect::<Vec<_>>(),
+            vec![0, 1]
+        );
+        next_block();
+        let handover = 1;
+        System::assert_last_event(
+            Event::HandoverStarted {
+                batch: handover,
+                range: 0,
+                from: 0,
+                to: 1,
+                key_count: 2,
+            }
+            .into(),
+        );
+        let info = &Dkg::active_batches()[0].info;
+        let from = info.handover.as_ref().expect("a handover");
+        assert_eq!(
+            (from.range, from.from_epoch, from.dealer_threshold),
+            (0, 0, 3)
+        );
+        assert_eq!(from.dealers[0], member_key(0));
+        assert_eq!(info.members[0], member_key(2));
+        // Until the handover completes the range stays with epoch 0.
+        assert_eq!(Dkg::key_range(0).map(|r| r.holder), Some(0));
+
+        // Three of the four old members deal (one is enough to be absent).
+        let dealers = (1..=3)
+            .map(|i| (i, Some(old[usize::from(i) - 1].clone())))
+            .collect();
+        run_to(System::block_number() + 5);
+        let new = run_honestly(
+            handover,
+            dealers,
+            &[(1, 2), (2, 3), (3, 4), (4, 5)],
+            &mut rng,
+        );
+        System::assert_has_event(
+            Event::HandoverCompleted {
+                batch: handover,
+                range: 0,
+                from: 0,
+                to: 1,
+            }
+            .into(),
+        );
+        let result = Dkg::batch_result(handover).expect("a result");
+        assert_eq!(result.qualified, vec![1, 2, 3]);
+        assert_eq!(result.absent, vec![4]);
+        assert_eq!(
+            Absences::<Test>::get(account(3)),
+            1,
+            "the absent dealer is counted"
+        );
+        assert_eq!(Dkg::key_range(0).map(|r| r.holder), Some(1));
+        assert_eq!(Dkg::current_epoch(), 1);
+        // Epoch 0 holds nothing any more: it is gone.
+        assert!(Dkg::epoch_info(0).is_none());
+        assert_eq!(
+            Dkg::holding_epochs()
+                .iter()
+                .map(|e| e.epoch)
+                .collect::<Vec<_>>(),
+            vec![1]
+        );
+        for key in 0..2 {
+            let points = Dkg::key_commitments(key as u64).expect("commitments");
+            assert_eq!(points[0], public_keys[key], "the public key is unchanged");
+            // Any three new members reconstruct the same key; the old and new commitments
+            // differ.
+            for members in [[1, 2, 3], [2, 3, 4], [1, 3, 4]] {
+                assert_eq!(
+                    public_key_of(&reconstruct(&new, &members, key)),
+                    public_keys[key]
+                );
+            }
+            let commitment =
+                torus_crypto::vss::FeldmanCommitment::from_bytes(&points).expect("points");
+            for share in &new {
+                assert_eq!(
+                    commitment.public_share(share.index).expect("a share"),
+                    ProjectivePoint::GENERATOR * share.values[key]
+                );
+            }
+        }
+        // Old shares mixed with new ones give another key.
+        let mixed = [old[0].clone(), new[1].clone(), new[2].clone()];
+        assert_ne!(
+            public_key_of(&reconstruct(&mixed, &[1, 2, 3], 0)),
+            public_keys[0]
+        );
+        // Nothing more to hand over.
+        next_block();
+        assert!(Dkg::active_batches().is_empty());
+    });
+}
+
+#[test]
+fn a_bad_reshare_disqualifies_its_dealer_and_the_handover_completes() {
+    scenario(|| {
+        let mut rng = rng(41);
+        let old = first_range(&mut rng);
+        session_of(&[0, 1, 2, 3, 4]);
+        next_block();
+        let handover = 1;
+        let config = config::<Test>(handover);
+        let mut dealings: Vec<Dealing> = (1..=4)
+            .map(|d| {
+                crypto_dkg::deal(&config, d, Some(old[usize::from(d) - 1].clone()), &mut rng)
+                    .expect("a dealing")
+            })
+            .collect();
+        // Dealer 2 gives new member 5 shares that are not on its polynomial.
+        let plaintext = vec![7u8; config.plaintext_len()];
+        let (ciphertext, proof) =
+            crypto_dkg::encrypt_for_recipient(&config, 2, 5, &plaintext, &mut rng).expect("ct");
+        dealings[1].ciphertexts[4] = ciphertext;
+        dealings[1].ephemeral_proofs[4] = proof;
+        for d in &dealings {
+            assert_ok!(submit(dealing_call(handover, d.dealer, wire(d))));
+        }
+        next_block();
+        let complaints = verify_as_validator(handover, 5, 4, &dealings);
+        assert_eq!(complaints.len(), 1);
+        assert_ok!(submit(complaint_call(
+            handover,
+            5,
+            2,
+            complaints[0].1.clone()
+        )));
+        System::assert_last_event(
+            Event::ComplaintUpheld {
+                batch: handover,
+                complainer: 5,
+                dealer: 2,
+            }
+            .into(),
+        );
+        // The accused index 2 as a *recipient* is not disqualified: it still confirms.
+        for me in 1..=5 {
+            assert_ok!(submit(confirm_call(handover, me)));
+        }
+        next_block();
+        let result = Dkg::batch_result(handover).expect("a result");
+        assert_eq!(result.qualified, vec![1, 3, 4]);
+        assert_eq!(
+            result.disqualified,
+            vec![(2, Fault::BadShare { complainer: 5 })]
+        );
+        assert_eq!(Dkg::key_range(0).map(|r| r.holder), Some(1));
+    });
+}
+
+/// Member `me` (validator `validator`) verifies `dealings` of a handover and returns its
+/// complaints (wire bytes) by dealer.
+fn verify_as_validator(
+    batch: BatchId,
+    me: MemberIndex,
+    validator: u32,
+    dealings: &[Dealing],
+) -> Vec<(MemberIndex, Vec<u8>)> {
+    let (_, complaints) = Receiver::new(
+        config::<Test>(batch),
+        me,
+        encryption_secret(validator),
+        None,
+    )
+    .and_then(|r| r.receive(dealings, &mut rng(98)))
+    .expect("verification runs");
+    complaints
+        .iter()
+        .map(|c| (c.dealer, ComplaintMessage::from_complaint(c).encode()))
+        .collect()
+}
+
+#[test]
+fn keys_are_refreshed_at_the_interval_and_a_member_without_shares_gets_new_ones() {
+    scenario(|| {
+        let mut rng = rng(42);
+        let old = first_range(&mut rng);
+        Params::<Test>::mutate(|p| p.refresh_interval = 20);
+        // The interval counts from the epoch's start (block 1).
+        run_to(20);
+        assert_eq!(Dkg::current_epoch(), 0);
+        assert!(Dkg::active_batches().is_empty());
+        next_block();
+        System::assert_has_event(
+            Event::EpochStarted {
+                epoch: 1,
+                members: 4,
+                threshold: 3,
+                refresh: true,
+            }
+            .into(),
+        );
+        let handover = 1;
+        assert_eq!(
+            Dkg::active_batches()[0]
+                .info
+                .handover
+                .as_ref()
+                .map(|h| h.from_epoch),
+            Some(0)
+        );
+        // Member 4 lost its shares: it does not deal, and receives new ones.
+        let dealers = (1..=3)
+            .map(|i| (i, Some(old[usize::from(i) - 1].clone())))
+            .collect();
+        run_to(System::block_number() + 5);
+        let new = run_honestly(
+            handover,
+            dealers,
+            &[(1, 0), (2, 1), (3, 2), (4, 3)],
+            &mut rng,
+        );
+        let public_key = Dkg::key_commitments(0).expect("commitments")[0];
+        assert_eq!(public_key_of(&reconstruct(&new, &[2, 3, 4], 0)), public_key);
+        assert_ne!(new[0].values, old[0].values, "the shares changed");
+        let mixed = [old[0].clone(), old[1].clone(), new[3].clone()];
+        assert_ne!(
+            public_key_of(&reconstruct(&mixed, &[1, 2, 3], 0)),
+            public_key
+        );
+        // The next refresh waits for the interval again.
+        let started = Dkg::epoch_info(1).expect("epoch 1").started_at;
+        run_to(started + 19);
+        assert_eq!(Dkg::current_epoch(), 1);
+        next_block();
+        assert_eq!(Dkg::current_epoch(), 2);
+    });
+}
+
+#[test]
+fn a_handover_without_enough_dealers_leaves_the_range_and_is_tried_again() {
+    scenario(|| {
+        let mut rng = rng(43);
+        let old = first_range(&mut rng);
+        session_of(&[4, 5, 6]);
+        next_block();
+        let first = 1;
+        // Only two of the four old members deal: fewer than the old threshold (3).
+        let config = config::<Test>(first);
+        for d in 1..=2u16 {
+            let dealing =
+                crypto_dkg::deal(&config, d, Some(old[usize::from(d) - 1].clone()), &mut rng)
+                    .expect("a dealing");
+            assert_ok!(submit(dealing_call(first, d, wire(&dealing))));
+        }
+        run_to(System::block_number() + 6);
+        System::assert_has_event(Event::BatchAbandoned { batch: first }.into());
+        assert_eq!(Dkg::key_range(0).map(|r| r.holder), Some(0));
+        assert!(Dkg::epoch_info(0).is_some(), "the old holders keep serving");
+        // The range is handed over again, by a new batch.
+        next_block();
+        let again = Dkg::active_batches();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].info.handover.as_ref().map(|h| h.range), Some(0));
+        assert!(again[0].info.batch > first);
+    });
+}
+
+#[test]
+fn a_dealing_of_a_handover_comes_from_an_old_member_and_a_confirmation_from_a_new_one() {
+    scenario(|| {
+        let mut rng = rng(44);
+        let old = first_range(&mut rng);
+        // Three new members, four old ones: index 4 exists only among the dealers.
+        session_of(&[4, 5, 6]);
+        next_block();
+        let handover = 1;
+        let dealing =
+            crypto_dkg::deal(&config::<Test>(handover), 4, Some(old[3].clone()), &mut rng)
+                .expect("a dealing");
+        assert_ok!(submit(dealing_call(handover, 4, wire(&dealing))));
+        // A signature of recipient 1 (validator 4) does not make a dealing of dealer 1
+        // (validator 0).
+        let bytes = wire(&dealing);
+        let forged = DkgCall::submit_dealing {
+            batch: handover,
+            dealer: 1,
+            dealing: BoundedVec::try_from(bytes.clone()).expect("fits"),
+            signature: sign::<Test>(handover, 1, MessageKind::Confirmation, &bytes),
+        };
+        assert_eq!(validate(&forged), Err(InvalidTransaction::BadProof.into()));
+        // Recipient 4 does not exist (three new members), and recipients confirm only later.
+        assert_refused(confirm_call(handover, 1), Error::<Test>::WrongPhase);
+        let unknown = DkgCall::confirm {
+            batch: handover,
+            member: 4,
+            signature: sign::<Test>(handover, 1, MessageKind::Confirmation, &[]),
+        };
+        assert_refused(unknown, Error::<Test>::UnknownMember);
     });
 }

@@ -48,6 +48,12 @@ pub type DkgSignature = app::Signature;
 /// A member's position in a batch's committee, from 1 (the DKG's participant index).
 pub type MemberIndex = u16;
 
+/// The number of an epoch: one committee (members and threshold) that holds keys. Epoch 0 is
+/// the genesis committee; a new epoch starts when the session's validators change, and for a
+/// proactive refresh (the same members) at the parameters' `refresh_interval`. Every key range
+/// is held by one epoch at a time and handed over to the newest by verifiable resharing.
+pub type EpochId = u32;
+
 /// The tunable parameters of the key buffer's DKG (set by the chain's root origin).
 #[derive(
     Clone,
@@ -72,6 +78,63 @@ pub struct DkgParams<BlockNumber> {
     pub deal_timeout: BlockNumber,
     /// Blocks after the dealing phase by which complaints and confirmations must be in.
     pub verify_timeout: BlockNumber,
+    /// Blocks after an epoch's start at which, once every key range is held by that epoch, a
+    /// new epoch with the same members starts and every key is refreshed (handed over to it);
+    /// 0 never refreshes.
+    pub refresh_interval: BlockNumber,
+}
+
+/// A committee that holds keys: an epoch's members and threshold.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct EpochInfo<BlockNumber> {
+    /// The epoch.
+    pub epoch: EpochId,
+    /// The members' DKG keys: member `i` has `members[i − 1]`.
+    pub members: Vec<DkgId>,
+    /// Shares needed to reconstruct a key: ⌊n/2⌋ + 1.
+    pub threshold: u16,
+    /// The block the epoch started in.
+    pub started_at: BlockNumber,
+}
+
+/// The keys of one finished DKG batch (a key range) and the epoch that holds them now.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+    Debug,
+)]
+pub struct KeyRange {
+    /// The id of the DKG batch that generated the keys (the range's id).
+    pub range: BatchId,
+    /// The id of the first key; the keys are `first_key..first_key + key_count`.
+    pub first_key: KeyId,
+    /// The number of keys.
+    pub key_count: u32,
+    /// The epoch whose members hold the keys' shares now.
+    pub holder: EpochId,
+}
+
+/// What a handover batch moves: the keys of `range`, from the members of epoch `from_epoch`
+/// (the dealers, who reshare their shares) to the batch's members (the recipients).
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct HandoverInfo {
+    /// The key range handed over.
+    pub range: BatchId,
+    /// The id of its first key.
+    pub first_key: KeyId,
+    /// The epoch that holds the keys until the handover completes.
+    pub from_epoch: EpochId,
+    /// That epoch's members' DKG keys (the dealers): dealer `d` has `dealers[d − 1]`.
+    pub dealers: Vec<DkgId>,
+    /// That epoch's threshold (at least this many dealers must qualify).
+    pub dealer_threshold: u16,
 }
 
 /// The public parameters of one batch, fixed when it starts.
@@ -85,10 +148,33 @@ pub struct BatchInfo<BlockNumber> {
     pub batch_size: u32,
     /// Shares needed to reconstruct a key: ⌊n/2⌋ + 1.
     pub threshold: u16,
-    /// The committee's DKG keys: member `i` has `members[i − 1]`.
+    /// The committee's DKG keys: member `i` has `members[i − 1]`. The recipients of the
+    /// shares (and, for fresh keys, the dealers too).
     pub members: Vec<DkgId>,
     /// The block the batch started in.
     pub started_at: BlockNumber,
+    /// The epoch whose members are `members`: it holds the keys once the batch completes.
+    pub epoch: EpochId,
+    /// `Some` for a handover (resharing of existing keys), `None` for fresh keys.
+    pub handover: Option<HandoverInfo>,
+}
+
+impl<BlockNumber> BatchInfo<BlockNumber> {
+    /// The DKG keys of the dealers: the handover's old committee, or the members.
+    pub fn dealers(&self) -> &[DkgId] {
+        match &self.handover {
+            Some(handover) => &handover.dealers,
+            None => &self.members,
+        }
+    }
+
+    /// Whether a fault recorded against index `index` concerns the dealer `index` (`as_dealer`)
+    /// or the recipient `index`. Fresh batches have one committee: every fault concerns the
+    /// member. In a handover the two committees differ: a malformed dealing or an upheld
+    /// complaint names a dealer, a false complaint a recipient.
+    pub fn fault_concerns(&self, fault: &Fault, as_dealer: bool) -> bool {
+        self.handover.is_none() || fault.is_dealers() == as_dealer
+    }
 }
 
 /// Where a running batch is.
@@ -145,6 +231,13 @@ pub enum Fault {
     },
 }
 
+impl Fault {
+    /// Whether the fault is a dealer's (a malformed dealing, a bad share), not a complainer's.
+    pub fn is_dealers(&self) -> bool {
+        !matches!(self, Fault::FalseComplaint { .. })
+    }
+}
+
 /// A running batch, as the keyholder workers read it.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct ActiveBatch<BlockNumber> {
@@ -158,6 +251,15 @@ pub struct ActiveBatch<BlockNumber> {
     pub confirmed: Vec<MemberIndex>,
     /// Members disqualified so far, with the reason.
     pub disqualified: Vec<(MemberIndex, Fault)>,
+}
+
+impl<BlockNumber> ActiveBatch<BlockNumber> {
+    /// Whether dealer `dealer` (`as_dealer`) or recipient `dealer` is disqualified.
+    pub fn is_disqualified(&self, index: MemberIndex, as_dealer: bool) -> bool {
+        self.disqualified
+            .iter()
+            .any(|(m, fault)| *m == index && self.info.fault_concerns(fault, as_dealer))
+    }
 }
 
 /// How a batch ended.
