@@ -92,7 +92,9 @@ where
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicShare {
-    /// The validator's member index in the key's DKG batch (the share's x coordinate).
+    /// The epoch whose sharing the share is (the epoch that holds the key).
+    pub epoch: u32,
+    /// The validator's member index in that epoch's committee (the share's x coordinate).
     pub member_index: u16,
     /// `share·G`, compressed SEC1, hex without `0x`.
     pub public_share: String,
@@ -100,7 +102,8 @@ pub struct PublicShare {
 
 /// Error code: no generated key has this id.
 pub const UNKNOWN_KEY: i32 = 4001;
-/// Error code: this node holds no share of the key (not a member of its batch, or lost).
+/// Error code: this node holds no share of the key in the sharing of the epoch that holds it
+/// (not a member of it, not settled yet, or lost).
 pub const NO_SHARE: i32 = 4002;
 /// Error code: the share store could not be read.
 pub const STORE_ERROR: i32 = 5001;
@@ -108,8 +111,9 @@ pub const STORE_ERROR: i32 = 5001;
 /// The validator's view of the keys it holds shares of.
 #[rpc(server, namespace = "torus")]
 pub trait KeyholderApi {
-    /// This node's public share of the key `key_id` in the finalized block (anyone may check
-    /// it against the key's commitments on chain; the share itself never leaves the node).
+    /// This node's public share of the key `key_id` in the sharing of the epoch that holds it
+    /// in the finalized block (anyone may check it against the key's commitments on chain; the
+    /// share itself never leaves the node).
     #[method(name = "publicShare")]
     fn public_share(&self, key_id: KeyId) -> RpcResult<PublicShare>;
 }
@@ -127,7 +131,7 @@ fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
 impl<C> KeyholderApiServer for Keyholder<C>
 where
     C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
-    C::Api: KeysApi<Block>,
+    C::Api: KeysApi<Block> + DkgApi<Block, BlockNumber>,
 {
     fn public_share(&self, key_id: KeyId) -> RpcResult<PublicShare> {
         // The key as finalized: the share store holds finalized batches only.
@@ -138,16 +142,24 @@ where
             .key(finalized, key_id)
             .map_err(|e| error(STORE_ERROR, e.to_string()))?
             .ok_or_else(|| error(UNKNOWN_KEY, format!("no generated key has id {key_id}")))?;
+        let holder = self
+            .client
+            .runtime_api()
+            .key_range(finalized, record.batch)
+            .map_err(|e| error(STORE_ERROR, e.to_string()))?
+            .map(|range| range.holder);
+        let no_share = || {
+            error(
+                NO_SHARE,
+                format!("this node holds no share of key {key_id}"),
+            )
+        };
         let stored = self
             .store
             .load(record.batch, |key| keystore_secret(&self.keystore, key))
             .map_err(|e| error(STORE_ERROR, e.to_string()))?
-            .ok_or_else(|| {
-                error(
-                    NO_SHARE,
-                    format!("this node holds no share of key {key_id}"),
-                )
-            })?;
+            .filter(|stored| Some(stored.epoch) == holder)
+            .ok_or_else(no_share)?;
         let share = stored.share(key_id).ok_or_else(|| {
             error(
                 NO_SHARE,
@@ -156,6 +168,7 @@ where
         })?;
         let point = (ProjectivePoint::GENERATOR * share).to_affine();
         Ok(PublicShare {
+            epoch: stored.epoch,
             member_index: stored.shares.index,
             public_share: hex::encode(point.to_encoded_point(true).as_bytes()),
         })

@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use codec::{Decode, Encode};
 use frame_system::{EventRecord, Phase};
 use jsonrpsee::{
@@ -25,11 +25,11 @@ use jsonrpsee::{
 };
 use polkadot_sdk::{
     frame_support::storage::storage_prefix,
-    frame_system,
+    frame_system, pallet_session, pallet_staking,
     sp_core::{Bytes, H256},
     sp_keyring::Sr25519Keyring,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::sync::{Mutex, MutexGuard};
 use torus_primitives::VerifierConfig;
 use torus_runtime::{Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
@@ -337,6 +337,120 @@ impl Node {
         R::decode(&mut &decode_hex(hex)?[..]).with_context(|| format!("decoding {method}"))
     }
 
+    /// Makes `who` (whose keys this node holds: it runs as `--<who>`) a validator candidate:
+    /// session keys generated in the node's keystore with their proof of ownership, a bond of
+    /// 100 000 TORUS, the keys registered, and the intention to validate. The next era's
+    /// election may elect it.
+    pub async fn join_as_validator(&self, who: Sr25519Keyring) -> Result<()> {
+        let account = who.to_account_id();
+        let generated = self
+            .call(
+                "author_rotateKeysWithOwner",
+                rpc_params![Bytes(account.encode())],
+            )
+            .await?;
+        let field = |name: &str| {
+            generated[name]
+                .as_str()
+                .ok_or_else(|| anyhow!("no {name} in {generated}"))
+                .and_then(decode_hex)
+        };
+        let keys = torus_runtime::SessionKeys::decode(&mut &field("keys")?[..])?;
+        let proof = field("proof")?;
+        self.submit(
+            who,
+            RuntimeCall::Staking(pallet_staking::Call::bond {
+                value: 100_000 * torus_runtime::UNIT,
+                payee: pallet_staking::RewardDestination::Staked,
+            }),
+        )
+        .await?;
+        // The next transactions use the pool's view of the nonce; wait until the bond is in.
+        wait_for(Duration::from_secs(60), || async {
+            let ledger: Option<pallet_staking::StakingLedger<Runtime>> = self
+                .storage_value(&pallet_staking::Ledger::<Runtime>::hashed_key_for(&account))
+                .await?;
+            Ok(ledger.is_some())
+        })
+        .await
+        .context("the bond was not included")?;
+        self.submit(
+            who,
+            RuntimeCall::Session(pallet_session::Call::set_keys { keys, proof }),
+        )
+        .await?;
+        self.submit(
+            who,
+            RuntimeCall::Staking(pallet_staking::Call::validate {
+                prefs: pallet_staking::ValidatorPrefs::default(),
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The session's validators at the best block.
+    pub async fn session_validators(&self) -> Result<Vec<torus_runtime::AccountId>> {
+        Ok(self
+            .storage_value(&pallet_session::Validators::<Runtime>::hashed_key())
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// [`Node::runtime_api`] at the node's finalized head.
+    pub async fn runtime_api_finalized<R: Decode>(&self, method: &str, args: &[u8]) -> Result<R> {
+        let head = self.call("chain_getFinalizedHead", rpc_params![]).await?;
+        let result = self
+            .call(
+                "state_call",
+                rpc_params![method, Bytes(args.to_vec()), head],
+            )
+            .await?;
+        let hex = result
+            .as_str()
+            .ok_or_else(|| anyhow!("bad state_call result {result}"))?;
+        R::decode(&mut &decode_hex(hex)?[..]).with_context(|| format!("decoding {method}"))
+    }
+
+    /// The keyholder's share store directory (`<base>/chains/<id>/keyholder`), if created.
+    pub fn share_store(&self) -> Result<Option<PathBuf>> {
+        let base = self
+            .args
+            .iter()
+            .position(|a| a == "--base-path")
+            .and_then(|i| self.args.get(i + 1))
+            .context("the node has no base path")?;
+        let chains = Path::new(base).join("chains");
+        if !chains.exists() {
+            return Ok(None);
+        }
+        for chain in std::fs::read_dir(chains)? {
+            let dir = chain?.path().join("keyholder");
+            if dir.is_dir() {
+                return Ok(Some(dir));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The share files (`batch-<id>.shares`) in the node's share store, by batch id.
+    pub fn share_files(&self) -> Result<Vec<u64>> {
+        let Some(dir) = self.share_store()? else {
+            return Ok(Vec::new());
+        };
+        let mut batches: Vec<u64> = std::fs::read_dir(dir)?
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                name.strip_prefix("batch-")?
+                    .strip_suffix(".shares")?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        batches.sort_unstable();
+        Ok(batches)
+    }
+
     /// Kills the node process (as `kill -9` would).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -573,6 +687,48 @@ where
         Some(e) => Err(e.context(format!("timed out after {timeout:?}"))),
         None => bail!("timed out after {timeout:?}"),
     }
+}
+
+/// The URL of a node's RPC server (which serves the Torus API).
+pub fn endpoint(node: &Node) -> String {
+    format!("http://127.0.0.1:{}", node.rpc_port)
+}
+
+/// torus.js (`tests/js/retrieve.mjs`): its lookup and login of `user` of `verifier` at the
+/// Torus nodes `endpoints` (with DKG public keys `node_keys` as hex X, Y), as JSON.
+pub fn torus_js(
+    endpoints: &[String],
+    node_keys: &[(String, String)],
+    verifier: &str,
+    user: &str,
+    token: &str,
+) -> Result<Value> {
+    // Found at run time (`cargo test` sets the variable): a test binary built from another
+    // checkout of the same sources uses this one's npm packages.
+    let crate_dir = std::env::var("CARGO_MANIFEST_DIR").context("run by cargo test")?;
+    let dir = Path::new(&crate_dir).join("js");
+    ensure!(
+        dir.join("node_modules/@toruslabs/torus.js").exists(),
+        "run `npm ci` in {} first (scripts/test.sh does)",
+        dir.display()
+    );
+    let request = json!({
+        "endpoints": endpoints,
+        "nodePubkeys": node_keys.iter().map(|(x, y)| json!({"X": x, "Y": y})).collect::<Vec<_>>(),
+        "verifier": verifier, "verifierId": user, "idToken": token,
+    });
+    let output = Command::new("node")
+        .arg(dir.join("retrieve.mjs"))
+        .arg(request.to_string())
+        .current_dir(&dir)
+        .output()
+        .context("running node")?;
+    ensure!(
+        output.status.success(),
+        "torus.js failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(serde_json::from_slice(&output.stdout)?)
 }
 
 /// Waits (at most 300 s) until every node's best block has a key in the buffer: a node assigns

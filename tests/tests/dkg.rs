@@ -18,7 +18,7 @@ use polkadot_sdk::{
 };
 use torus_integration_tests::{exclusive, wait_for, Network, Node};
 use torus_primitives::{
-    dkg::{commitments_hash, BatchOutcome, BatchResult, DkgId, DkgParams, Fault, MemberIndex},
+    dkg::{BatchOutcome, BatchResult, DkgId, DkgParams, Fault, KeyRange, MemberIndex},
     BatchId, KeyId, KeyRecord,
 };
 use torus_runtime::{
@@ -60,13 +60,20 @@ async fn batch_result(node: &Node, batch: BatchId) -> Result<Option<BatchResult<
         .await
 }
 
-/// The member index of the dev validator `name` (`Alice` ...) in a batch.
-fn index_of(result: &BatchResult<BlockNumber>, name: &str) -> Result<MemberIndex> {
+/// The DKG key of the dev validator `name` (`Alice` ...).
+fn dev_dkg_key(name: &str) -> Result<DkgId> {
     let (_, key) = DEV_DKG_KEYS
         .iter()
         .find(|(n, _)| *n == name)
         .ok_or_else(|| anyhow!("no dev DKG key for {name}"))?;
-    let key = DkgId::from(polkadot_sdk::sp_core::ecdsa::Public::from_raw(*key));
+    Ok(DkgId::from(polkadot_sdk::sp_core::ecdsa::Public::from_raw(
+        *key,
+    )))
+}
+
+/// The member index of the dev validator `name` in a batch.
+fn index_of(result: &BatchResult<BlockNumber>, name: &str) -> Result<MemberIndex> {
+    let key = dev_dkg_key(name)?;
     let position = result
         .info
         .members
@@ -100,27 +107,29 @@ fn interpolate_at_zero(shares: &[(u64, ProjectivePoint)]) -> ProjectivePoint {
         .sum()
 }
 
-/// Checks key `key_id` against what `nodes` hold: the chain's public key is the constant term
-/// of the chain's commitments (whose hash the key record keeps); each node's public share is
-/// the commitments evaluated at its member index; and every `t` of the shares interpolate to
-/// the public key. Returns the nodes' public shares.
+/// Checks key `key_id` against what `nodes` hold, at the first node's finalized block: the
+/// chain's public key is the constant term of the key's current commitments; each node's public
+/// share is of the sharing of the epoch that holds the key there, and the commitments evaluated
+/// at its member index; and every `t` of the shares interpolate to the public key. Returns the
+/// nodes' public shares.
 async fn check_key(nodes: &[&Node], key_id: KeyId) -> Result<Vec<(u64, ProjectivePoint)>> {
     let chain = nodes[0];
     let record: KeyRecord = chain
-        .runtime_api::<Option<KeyRecord>>("KeysApi_key", &key_id.encode())
+        .runtime_api_finalized::<Option<KeyRecord>>("KeysApi_key", &key_id.encode())
         .await?
         .with_context(|| format!("key {key_id} is not on chain"))?;
+    let holder = chain
+        .runtime_api_finalized::<Option<KeyRange>>("DkgApi_key_range", &record.batch.encode())
+        .await?
+        .with_context(|| format!("key {key_id} has no key range"))?
+        .holder;
     let commitments: Vec<[u8; 33]> = chain
-        .runtime_api::<Option<Vec<[u8; 33]>>>("DkgApi_key_commitments", &key_id.encode())
+        .runtime_api_finalized::<Option<Vec<[u8; 33]>>>("DkgApi_key_commitments", &key_id.encode())
         .await?
         .with_context(|| format!("key {key_id} has no commitments"))?;
     ensure!(
         commitments[0] == record.public_key.0,
         "key {key_id}: public key is not the commitments' constant term"
-    );
-    ensure!(
-        commitments_hash(&commitments) == record.commitments_hash,
-        "key {key_id}: the recorded commitments hash does not match"
     );
     let coefficients = commitments
         .iter()
@@ -131,6 +140,11 @@ async fn check_key(nodes: &[&Node], key_id: KeyId) -> Result<Vec<(u64, Projectiv
     let mut shares = Vec::new();
     for node in nodes {
         let answer = node.call("torus_publicShare", rpc_params![key_id]).await?;
+        ensure!(
+            answer["epoch"].as_u64() == Some(u64::from(holder)),
+            "key {key_id}: {} serves the sharing of another epoch than {holder}: {answer}",
+            node.name
+        );
         let index = answer["memberIndex"]
             .as_u64()
             .ok_or_else(|| anyhow!("no memberIndex in {answer}"))?;
@@ -317,8 +331,12 @@ async fn batches_complete_with_one_validator_offline() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dealer_of_a_bad_share_is_disqualified_and_the_batch_completes() -> Result<()> {
     let _guard = exclusive().await;
-    // Alice starts last, so that the others are up when she first deals.
-    let mut network = start(&["bob", "charlie", "dave"]).await?;
+    // Alice starts last, so that the others are up when she first deals. Dave cheats in the
+    // first handover he deals in (the first refresh).
+    let mut network = start(&["bob", "charlie"]).await?;
+    network
+        .start_validator_with("dave", &["--dkg-test-misbehavior", "bad-reshare"])
+        .await?;
     network
         .start_validator_with("alice", &["--dkg-test-misbehavior", "bad-share"])
         .await?;
@@ -365,9 +383,54 @@ async fn a_dealer_of_a_bad_share_is_disqualified_and_the_batch_completes() -> Re
         for key in [first_key, first_key + u64::from(key_count) - 1] {
             check_key_soon(&nodes, key).await?;
         }
+
+        // Dave's bad reshare: his victim's complaint is upheld, the handover completes with
+        // the other dealers, and the range's keys are sound in the new sharing.
+        let mut judged = None;
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let mut batch = result.info.batch + 1;
+        while judged.is_none() {
+            if Instant::now() > deadline {
+                bail!("no handover recorded dave's bad reshare");
+            }
+            match batch_result(alice, batch).await? {
+                Some(result) if result.info.handover.is_some() => {
+                    let dealers = &result.info.handover.as_ref().expect("a handover").dealers;
+                    let cheat = dealer_index(dealers, "Dave")?;
+                    if result.disqualified.iter().any(|(m, _)| *m == cheat) {
+                        judged = Some((result, cheat));
+                    } else {
+                        batch += 1;
+                    }
+                }
+                Some(_) => batch += 1,
+                None => tokio::time::sleep(Duration::from_secs(1)).await,
+            }
+        }
+        let (result, cheat) = judged.expect("loop ends with a judgement");
+        let victim = cheat % result.info.members.len() as MemberIndex + 1;
+        assert_eq!(
+            result.disqualified,
+            vec![(cheat, Fault::BadShare { complainer: victim })],
+            "the victim's complaint was upheld and only the cheating dealer disqualified"
+        );
+        let BatchOutcome::Completed { first_key, .. } = result.outcome else {
+            bail!("the handover with the bad reshare did not complete: {result:?}");
+        };
+        check_key_soon(&nodes, first_key).await?;
         Ok(())
     })
     .await
+}
+
+/// The index of the dev validator `name` among a handover's `dealers`.
+fn dealer_index(dealers: &[DkgId], name: &str) -> Result<MemberIndex> {
+    let key = dev_dkg_key(name)?;
+    let position = dealers
+        .iter()
+        .position(|d| *d == key)
+        .with_context(|| format!("{name} is not a dealer"))?;
+    Ok(MemberIndex::try_from(position + 1)?)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -483,6 +546,7 @@ async fn measure_the_sustained_fill_rate() -> Result<()> {
         max_concurrent_batches: concurrency,
         deal_timeout: 5,
         verify_timeout: 5,
+        refresh_interval: 0,
     };
     alice
         .submit_and_watch(

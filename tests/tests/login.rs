@@ -3,7 +3,7 @@
 //! node down, the published JavaScript client) get the same key; every bad token, bad node
 //! signature and replay is refused with its error code and releases nothing.
 
-use std::{path::Path, process::Command, time::Duration};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use codec::Encode;
@@ -19,7 +19,7 @@ use polkadot_sdk::sp_keyring::Sr25519Keyring;
 use serde_json::{json, Value};
 use sha3::{Digest, Keccak256};
 use torus_integration_tests::{
-    exclusive,
+    endpoint, exclusive,
     issuer::{now_secs, TestIssuer, EC_KID, RSA_KID},
     wait_for, wait_for_keys, Network, Node,
 };
@@ -34,10 +34,6 @@ where
     Fut: std::future::Future<Output = Result<T>>,
 {
     test().await.map_err(|e| e.context(network.log_tails()))
-}
-
-fn endpoint(node: &Node) -> String {
-    format!("http://127.0.0.1:{}", node.rpc_port)
 }
 
 /// A refused Torus API call: its code and the `data` string torus.js shows.
@@ -192,39 +188,15 @@ async fn register_verifier(node: &Node, issuer: &TestIssuer) -> Result<()> {
     .await
 }
 
-/// torus.js (`tests/js/retrieve.mjs`): its lookup and login, as JSON.
+/// torus.js (`tests/js/retrieve.mjs`) against `nodes`: its lookup and login, as JSON.
 fn torus_js(
     nodes: &[&Node],
     node_keys: &[(String, String)],
     user: &str,
     token: &str,
 ) -> Result<Value> {
-    // Found at run time (`cargo test` sets the variable): a test binary built from another
-    // checkout of the same sources uses this one's npm packages.
-    let crate_dir = std::env::var("CARGO_MANIFEST_DIR").context("run by cargo test")?;
-    let dir = Path::new(&crate_dir).join("js");
-    ensure!(
-        dir.join("node_modules/@toruslabs/torus.js").exists(),
-        "run `npm ci` in {} first (scripts/test.sh does)",
-        dir.display()
-    );
-    let request = json!({
-        "endpoints": nodes.iter().map(|n| endpoint(n)).collect::<Vec<_>>(),
-        "nodePubkeys": node_keys.iter().map(|(x, y)| json!({"X": x, "Y": y})).collect::<Vec<_>>(),
-        "verifier": VERIFIER, "verifierId": user, "idToken": token,
-    });
-    let output = Command::new("node")
-        .arg(dir.join("retrieve.mjs"))
-        .arg(request.to_string())
-        .current_dir(&dir)
-        .output()
-        .context("running node")?;
-    ensure!(
-        output.status.success(),
-        "torus.js failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(serde_json::from_slice(&output.stdout)?)
+    let endpoints: Vec<String> = nodes.iter().map(|n| endpoint(n)).collect();
+    torus_integration_tests::torus_js(&endpoints, node_keys, VERIFIER, user, token)
 }
 
 #[tokio::test]

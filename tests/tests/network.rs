@@ -2,12 +2,10 @@
 
 use std::time::Duration;
 
-use anyhow::{anyhow, Context, Result};
-use codec::Decode;
-use jsonrpsee::rpc_params;
-use polkadot_sdk::{pallet_session, pallet_staking, sp_core::Bytes, sp_keyring::Sr25519Keyring};
-use torus_integration_tests::{decode_hex, exclusive, wait_for, Network};
-use torus_runtime::{AccountId, Runtime, RuntimeCall, SessionKeys, UNIT};
+use anyhow::{Context, Result};
+use polkadot_sdk::{pallet_session, sp_keyring::Sr25519Keyring};
+use torus_integration_tests::{exclusive, wait_for, Network};
+use torus_runtime::{AccountId, Runtime};
 
 /// Runs `test`; on failure, adds the tail of every node's log to the error.
 async fn with_logs<F, Fut>(network: &Network, test: F) -> Result<()>
@@ -74,55 +72,7 @@ async fn a_new_account_bonds_and_becomes_a_validator() -> Result<()> {
             "eve is a validator before bonding"
         );
 
-        // Session keys generated in Eve's node keystore, with the proof that she owns them.
-        let generated = eve_node
-            .call(
-                "author_rotateKeysWithOwner",
-                rpc_params![Bytes(codec::Encode::encode(&eve))],
-            )
-            .await?;
-        let keys_hex = generated["keys"]
-            .as_str()
-            .ok_or_else(|| anyhow!("no keys in {generated}"))?;
-        let proof_hex = generated["proof"]
-            .as_str()
-            .ok_or_else(|| anyhow!("no proof in {generated}"))?;
-        let keys = SessionKeys::decode(&mut &decode_hex(keys_hex)?[..])?;
-        let proof = decode_hex(proof_hex)?;
-
-        eve_node
-            .submit(
-                Sr25519Keyring::Eve,
-                RuntimeCall::Staking(pallet_staking::Call::bond {
-                    value: 100_000 * UNIT,
-                    payee: pallet_staking::RewardDestination::Staked,
-                }),
-            )
-            .await?;
-        // The next transactions use the pool's view of Eve's nonce; wait until the bond is in.
-        wait_for(Duration::from_secs(60), || async {
-            let ledger: Option<pallet_staking::StakingLedger<Runtime>> = eve_node
-                .storage_value(&pallet_staking::Ledger::<Runtime>::hashed_key_for(&eve))
-                .await?;
-            Ok(ledger.is_some())
-        })
-        .await
-        .context("eve's bond was not included")?;
-
-        eve_node
-            .submit(
-                Sr25519Keyring::Eve,
-                RuntimeCall::Session(pallet_session::Call::set_keys { keys, proof }),
-            )
-            .await?;
-        eve_node
-            .submit(
-                Sr25519Keyring::Eve,
-                RuntimeCall::Staking(pallet_staking::Call::validate {
-                    prefs: pallet_staking::ValidatorPrefs::default(),
-                }),
-            )
-            .await?;
+        eve_node.join_as_validator(Sr25519Keyring::Eve).await?;
 
         // Elected at the next era boundary, active from the session after (about 1–2 min).
         wait_for(Duration::from_secs(360), || async {

@@ -24,6 +24,16 @@ pub struct Metrics {
     pub batches_discarded: Counter<U64>,
     /// Unassigned keys on chain at the best block.
     pub buffer_size: Gauge<U64>,
+    /// Handovers of key ranges to an epoch of this node that completed and were settled.
+    pub handovers_completed: Counter<U64>,
+    /// Keys whose new shares this node stored from a handover.
+    pub keys_handed_over: Counter<U64>,
+    /// Keys whose shares this node erased because their range moved to an epoch without it.
+    pub keys_erased: Counter<U64>,
+    /// Keys in the handovers running at the best block.
+    pub keys_pending_handover: Gauge<U64>,
+    /// The epoch of the newest sharing this node stored.
+    pub epoch: Gauge<U64>,
 }
 
 impl Metrics {
@@ -83,6 +93,41 @@ impl Metrics {
                 Gauge::new(
                     "torus_keyholder_buffer_size",
                     "Unassigned keys in the key buffer at the best block",
+                )?,
+                registry,
+            )?,
+            handovers_completed: register(
+                Counter::new(
+                    "torus_keyholder_handovers_completed_total",
+                    "Handovers (reshares) of key ranges to this node's epoch that it settled",
+                )?,
+                registry,
+            )?,
+            keys_handed_over: register(
+                Counter::new(
+                    "torus_keyholder_keys_handed_over_total",
+                    "Keys whose new shares this node stored from a handover",
+                )?,
+                registry,
+            )?,
+            keys_erased: register(
+                Counter::new(
+                    "torus_keyholder_keys_erased_total",
+                    "Keys whose shares this node erased after their range moved to an epoch without it",
+                )?,
+                registry,
+            )?,
+            keys_pending_handover: register(
+                Gauge::new(
+                    "torus_keyholder_keys_pending_handover",
+                    "Keys in the handovers running at the best block",
+                )?,
+                registry,
+            )?,
+            epoch: register(
+                Gauge::new(
+                    "torus_keyholder_epoch",
+                    "The epoch of the newest sharing this node stored",
                 )?,
                 registry,
             )?,

@@ -1,12 +1,16 @@
-//! The keyholder worker: this validator's part in the DKG that fills the key buffer.
+//! The keyholder worker: this validator's part in the DKG that fills the key buffer and in the
+//! handovers that move every key range to the current epoch (see `pallet-dkg`).
 //!
 //! A native task, started for validators. It follows two views of the chain:
 //!
 //! - **The best block**, for the protocol messages. For each running batch (read through
 //!   [`DkgApi`](torus_primitives::DkgApi)) in which one of the node's DKG session keys is a
 //!   member, it
-//!   1. deals (Dealing phase): `torus_crypto::dkg::deal`, posted as `dkg.submit_dealing`;
-//!   2. verifies (Verifying phase): decrypts and checks its shares from every accepted dealing,
+//!   1. deals (Dealing phase): `torus_crypto::dkg::deal`, posted as `dkg.submit_dealing` — in a
+//!      handover as a member of the old epoch, resharing its stored shares of the range (once
+//!      they are settled: a dealer whose shares of that epoch are not stored deals nothing);
+//!   2. verifies (Verifying phase, as a member of the batch's epoch): decrypts and checks its
+//!      shares from every accepted dealing,
 //!      posts a `dkg.submit_complaint` against each dealer whose share is bad and, once the
 //!      chain has judged them, `dkg.confirm`.
 //!
@@ -16,11 +20,14 @@
 //!   chain and for no other start of the batch.
 //! - **The finalized block**, for what it keeps. It settles each batch finished in a finalized
 //!   block, in batch order: computes its final shares from the qualified dealings (verified in
-//!   step 2 if they are of the same batch, otherwise recomputed from the dealings the finalized
-//!   chain retains), checks every share against its key's commitments on chain (`share·G` is
+//!   step 2 if they are of the same batch, otherwise recomputed from the chain as it was just
+//!   before the batch finished: its dealings and, for a handover, the reshared commitments),
+//!   checks every share against its key's commitments as the batch left them (`share·G` is
 //!   the commitment polynomial at the member's index; a mismatch is logged, counted in
 //!   `torus_keyholder_share_mismatches_total`, and nothing is stored) and stores them encrypted
-//!   in the [`store::ShareStore`]. A batch result seen only on a best block is never stored.
+//!   in the [`store::ShareStore`], replacing the range's older sharing. A completed handover of a
+//!   range to an epoch without this node **erases** its shares of the range. A batch result
+//!   seen only on a best block is never stored.
 //!   Shares already stored under a batch id are checked the same way first: shares that are
 //!   not this node's shares of the finalized batch (settled on a fork that lost, by a keyholder
 //!   that settled from best blocks) are discarded. Decisions are pure functions (`next_step`,
@@ -51,9 +58,11 @@ pub const LOG_TARGET: &str = "keyholder";
 /// only on development and local chains (see `command.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Misbehavior {
-    /// In the first batch it deals in, give the next member shares that do not match the
-    /// commitments (well encrypted, so only that member can tell and complain).
+    /// In the first batch of fresh keys it deals in, give the next member shares that do not
+    /// match the commitments (well encrypted, so only that member can tell and complain).
     BadShare,
+    /// The same in the first handover it deals in (bad sub-shares to the next recipient).
+    BadReshare,
 }
 
 /// What the keyholder worker needs from the node.

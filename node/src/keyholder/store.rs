@@ -1,19 +1,23 @@
-//! The keyholder's share store: this validator's final shares of every finished DKG batch,
-//! one file per batch under the node's base path, encrypted at rest.
+//! The keyholder's share store: this validator's shares of every key range it holds (the keys
+//! of one finished DKG batch, in the sharing of one epoch), one file per range under the node's
+//! base path, encrypted at rest.
 //!
-//! File `batch-<id>.shares` (schema version 1):
+//! File `batch-<id>.shares` (schema version 2):
 //! `MAGIC (12) ‖ version (1) ‖ DKG public key (33) ‖ nonce (12) ‖ ChaCha20-Poly1305 ciphertext`
-//! of the SCALE-encoded [`StoredShares`]. The AEAD key is SHA-256 of a domain tag and the secret
-//! of the DKG session key named in the header (so shares stay readable after a session-key
-//! rotation while the old key is in the keystore); the header and the batch id are the
-//! associated data, so a file cannot be swapped for another batch's. Files are written to a
-//! temporary name, synced and renamed: a crash leaves either no file or a whole one.
+//! of the SCALE-encoded `(batch, epoch, first_key, shares)`. The AEAD key is SHA-256 of a domain
+//! tag and the secret of the DKG session key named in the header (so shares stay readable after
+//! a session-key rotation while the old key is in the keystore); the header and the batch id
+//! are the associated data, so a file cannot be swapped for another batch's. Files are written
+//! to a temporary name, synced and renamed over the old file: a crash leaves either the old
+//! file or the new one, whole. Schema version 1 (no epoch) reads as epoch 0, the only epoch
+//! that keyholder knew. A handover replaces a range's file with the new epoch's shares; a
+//! member that no longer holds a range [erases](ShareStore::erase) its file.
 //!
 //! File `cursor` (schema version 2): `CURSOR_MAGIC (12) ‖ version (1) ‖ SCALE u64`: every batch
 //! below it was settled from a finalized block. The keyholder of schema version 1 (a bare SCALE
 //! u64) settled batches from the best block, so its files may hold shares of a batch that a
 //! fork took back: [`ShareStore::cursor`] reads such a cursor as 0, and the worker checks every
-//! stored batch again against the finalized chain, [discarding](ShareStore::discard) what does
+//! stored batch again against the finalized chain, [erasing](ShareStore::erase) what does
 //! not match.
 
 use std::{
@@ -32,13 +36,15 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use torus_crypto::{dkg::KeyShares, Scalar};
 use torus_primitives::{
-    dkg::{app, DkgId},
+    dkg::{app, DkgId, EpochId},
     BatchId, KeyId,
 };
 use zeroize::Zeroizing;
 
 const MAGIC: &[u8; 12] = b"torus-shares";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The schema version without epochs.
+const VERSION_WITHOUT_EPOCH: u8 = 1;
 const KEY_TAG: &[u8] = b"torus/keyholder/share-store/v1";
 const HEADER_LEN: usize = MAGIC.len() + 1 + 33;
 const NONCE_LEN: usize = 12;
@@ -66,16 +72,27 @@ pub enum StoreError {
     MissingKey(PathBuf),
 }
 
-/// One batch's final shares as stored.
+/// One key range's shares as stored (schema version 2).
 #[derive(Encode, Decode)]
 struct StoredPlain {
+    batch: BatchId,
+    epoch: EpochId,
+    first_key: KeyId,
+    shares: Vec<u8>,
+}
+
+/// One batch's shares as schema version 1 stored them.
+#[derive(Decode)]
+struct StoredPlainWithoutEpoch {
     batch: BatchId,
     first_key: KeyId,
     shares: Vec<u8>,
 }
 
-/// One batch's final shares, read back.
+/// One key range's shares, read back.
 pub struct StoredShares {
+    /// The epoch whose sharing they are.
+    pub epoch: EpochId,
     /// The id of the batch's first key.
     pub first_key: KeyId,
     /// This member's shares, in key order.
@@ -121,11 +138,14 @@ impl ShareStore {
         self.path(batch).is_file()
     }
 
-    /// Store `shares` of `batch` (keys from `first_key`), encrypted under the DKG key `key`
-    /// whose secret is `secret`. Replaces nothing: storing a batch twice is an error.
+    /// Store `shares` of `batch`'s keys (from `first_key`) in the sharing of `epoch`,
+    /// encrypted under the DKG key `key` whose secret is `secret`, atomically replacing what
+    /// was stored for the batch.
+    #[allow(clippy::too_many_arguments)]
     pub fn save(
         &self,
         batch: BatchId,
+        epoch: EpochId,
         first_key: KeyId,
         key: &DkgId,
         secret: &[u8; 32],
@@ -139,6 +159,7 @@ impl ShareStore {
         let plain = Zeroizing::new(
             StoredPlain {
                 batch,
+                epoch,
                 first_key,
                 shares: shares.to_bytes().to_vec(),
             }
@@ -157,12 +178,6 @@ impl ShareStore {
             )
             .map_err(|_| StoreError::Corrupt(path.clone()))?;
 
-        if path.exists() {
-            return Err(io(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the batch's shares are already stored",
-            )));
-        }
         let mut bytes = header;
         bytes.extend_from_slice(&nonce);
         bytes.extend_from_slice(&sealed);
@@ -191,10 +206,11 @@ impl ShareStore {
         let corrupt = || StoreError::Corrupt(path.clone());
         if bytes.len() < HEADER_LEN + NONCE_LEN
             || &bytes[..MAGIC.len()] != MAGIC
-            || bytes[MAGIC.len()] != VERSION
+            || ![VERSION, VERSION_WITHOUT_EPOCH].contains(&bytes[MAGIC.len()])
         {
             return Err(corrupt());
         }
+        let version = bytes[MAGIC.len()];
         let (header, rest) = bytes.split_at(HEADER_LEN);
         let key = DkgId::try_from(&header[MAGIC.len() + 1..]).map_err(|_| corrupt())?;
         let secret = secret_for(&key).ok_or_else(|| StoreError::MissingKey(path.clone()))?;
@@ -210,25 +226,49 @@ impl ShareStore {
                 )
                 .map_err(|_| corrupt())?,
         );
-        let stored = StoredPlain::decode(&mut &plain[..]).map_err(|_| corrupt())?;
+        let stored = if version == VERSION {
+            StoredPlain::decode(&mut &plain[..])
+        } else {
+            StoredPlainWithoutEpoch::decode(&mut &plain[..]).map(|old| StoredPlain {
+                batch: old.batch,
+                epoch: 0,
+                first_key: old.first_key,
+                shares: old.shares,
+            })
+        }
+        .map_err(|_| corrupt())?;
         let shares = Zeroizing::new(stored.shares);
         if stored.batch != batch {
             return Err(corrupt());
         }
         Ok(Some(StoredShares {
+            epoch: stored.epoch,
             first_key: stored.first_key,
             shares: KeyShares::from_bytes(&shares).map_err(|_| corrupt())?,
         }))
     }
 
-    /// Remove the stored shares of `batch` (shares of a batch that the finalized chain does not
-    /// have: settled on a fork that lost). Removing a batch that is not stored is not an error.
-    pub fn discard(&self, batch: BatchId) -> Result<(), StoreError> {
+    /// Erase the stored shares of `batch`: shares of a range handed over to an epoch this node
+    /// is not in, or that the finalized chain does not give this node (settled on a fork that
+    /// lost). The file is overwritten with zeros and synced before it is removed. Erasing a
+    /// batch that is not stored is not an error.
+    pub fn erase(&self, batch: BatchId) -> Result<(), StoreError> {
         let path = self.path(batch);
         let io = |source| StoreError::Io {
             path: path.clone(),
             source,
         };
+        match fs::metadata(&path) {
+            Ok(meta) => {
+                let len = usize::try_from(meta.len()).unwrap_or(0);
+                let mut file = fs::OpenOptions::new().write(true).open(&path).map_err(io)?;
+                file.write_all(&vec![0u8; len])
+                    .and_then(|()| file.sync_all())
+                    .map_err(io)?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(e)),
+        }
         match fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -237,6 +277,25 @@ impl ShareStore {
         fs::File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io)
+    }
+
+    /// The batches whose shares are stored (from the file names), ascending.
+    pub fn batches(&self) -> Result<Vec<BatchId>, StoreError> {
+        let entries = fs::read_dir(&self.dir).map_err(|source| StoreError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        let mut batches: Vec<BatchId> = entries
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                name.strip_prefix("batch-")?
+                    .strip_suffix(".shares")?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        batches.sort_unstable();
+        Ok(batches)
     }
 
     /// Read the settled-batch cursor (0 if never written): every batch below it was settled
@@ -357,6 +416,7 @@ mod tests {
     #[test]
     fn a_batch_gives_the_share_of_each_of_its_keys_and_no_other() {
         let stored = StoredShares {
+            epoch: 0,
             first_key: 10,
             shares: shares(),
         };
@@ -370,13 +430,13 @@ mod tests {
     fn stored_shares_read_back_with_the_right_key_only() {
         let (_dir, store) = temp_store();
         let secret = [7u8; 32];
-        store.save(4, 100, &key(1), &secret, &shares()).unwrap();
+        store.save(4, 3, 100, &key(1), &secret, &shares()).unwrap();
         assert!(store.contains(4));
         let loaded = store
             .load(4, |k| (*k == key(1)).then(|| Zeroizing::new(secret)))
             .unwrap()
             .unwrap();
-        assert_eq!(loaded.first_key, 100);
+        assert_eq!((loaded.epoch, loaded.first_key), (3, 100));
         assert_eq!(loaded.shares.index, 3);
         assert_eq!(loaded.shares.values, shares().values);
 
@@ -396,7 +456,7 @@ mod tests {
         let (dir, store) = temp_store();
         let secret = [9u8; 32];
         let values = shares();
-        store.save(1, 0, &key(2), &secret, &values).unwrap();
+        store.save(1, 0, 0, &key(2), &secret, &values).unwrap();
         let bytes = fs::read(dir.path().join("batch-1.shares")).unwrap();
         let first = values.values[0].to_bytes();
         assert!(!bytes.windows(32).any(|w| w == first.as_slice()));
@@ -414,10 +474,10 @@ mod tests {
     }
 
     #[test]
-    fn a_tampered_or_truncated_file_is_corrupt_and_a_batch_is_stored_once() {
+    fn a_tampered_or_truncated_file_is_corrupt() {
         let (dir, store) = temp_store();
         let secret = [3u8; 32];
-        store.save(6, 0, &key(3), &secret, &shares()).unwrap();
+        store.save(6, 0, 0, &key(3), &secret, &shares()).unwrap();
         let path = dir.path().join("batch-6.shares");
         let mut bytes = fs::read(&path).unwrap();
         let last = bytes.len() - 1;
@@ -432,10 +492,55 @@ mod tests {
             store.load(6, |_| Some(Zeroizing::new(secret))),
             Err(StoreError::Corrupt(_))
         ));
-        assert!(matches!(
-            store.save(6, 0, &key(3), &secret, &shares()),
-            Err(StoreError::Io { .. })
-        ));
+    }
+
+    #[test]
+    fn a_new_epochs_shares_replace_the_old_ones() {
+        let (_dir, store) = temp_store();
+        let secret = [4u8; 32];
+        store.save(6, 0, 10, &key(3), &secret, &shares()).unwrap();
+        let newer = KeyShares {
+            index: 2,
+            values: (7..=11u64).map(Scalar::from).collect(),
+        };
+        store.save(6, 1, 10, &key(3), &secret, &newer).unwrap();
+        let loaded = store
+            .load(6, |_| Some(Zeroizing::new(secret)))
+            .unwrap()
+            .unwrap();
+        assert_eq!((loaded.epoch, loaded.shares.index), (1, 2));
+        assert_eq!(loaded.shares.values, newer.values);
+        assert_eq!(store.batches().unwrap(), vec![6]);
+    }
+
+    #[test]
+    fn a_file_of_schema_version_one_reads_as_epoch_zero() {
+        let (dir, store) = temp_store();
+        let secret = [6u8; 32];
+        // What the keyholder without epochs wrote: version 1, (batch, first_key, shares).
+        let plain = (9u64, 40u64, shares().to_bytes().to_vec()).encode();
+        let mut header = header(&key(5));
+        header[MAGIC.len()] = VERSION_WITHOUT_EPOCH;
+        let nonce = [1u8; NONCE_LEN];
+        let sealed = cipher(&secret)
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: &plain,
+                    aad: &associated_data(&header, 9),
+                },
+            )
+            .unwrap();
+        let mut bytes = header;
+        bytes.extend_from_slice(&nonce);
+        bytes.extend_from_slice(&sealed);
+        fs::write(dir.path().join("batch-9.shares"), bytes).unwrap();
+        let loaded = store
+            .load(9, |_| Some(Zeroizing::new(secret)))
+            .unwrap()
+            .unwrap();
+        assert_eq!((loaded.epoch, loaded.first_key), (0, 40));
+        assert_eq!(loaded.shares.values, shares().values);
     }
 
     #[test]
@@ -466,19 +571,22 @@ mod tests {
     }
 
     #[test]
-    fn a_discarded_batch_is_gone_and_discarding_twice_is_harmless() {
-        let (_dir, store) = temp_store();
+    fn an_erased_batch_is_gone_and_erasing_twice_is_harmless() {
+        let (dir, store) = temp_store();
         let secret = [5u8; 32];
-        store.save(2, 0, &key(1), &secret, &shares()).unwrap();
-        store.discard(2).unwrap();
+        store.save(2, 0, 0, &key(1), &secret, &shares()).unwrap();
+        store.save(3, 0, 0, &key(1), &secret, &shares()).unwrap();
+        store.erase(2).unwrap();
         assert!(!store.contains(2));
+        assert!(!dir.path().join("batch-2.shares").exists());
+        assert_eq!(store.batches().unwrap(), vec![3]);
         assert!(store
             .load(2, |_| Some(Zeroizing::new(secret)))
             .unwrap()
             .is_none());
-        store.discard(2).unwrap();
-        // A batch can be stored again once discarded.
-        store.save(2, 8, &key(1), &secret, &shares()).unwrap();
+        store.erase(2).unwrap();
+        // A batch can be stored again once erased.
+        store.save(2, 1, 8, &key(1), &secret, &shares()).unwrap();
         let loaded = store
             .load(2, |_| Some(Zeroizing::new(secret)))
             .unwrap()

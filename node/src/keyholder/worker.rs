@@ -70,29 +70,36 @@ pub(super) enum Step {
     Confirm,
 }
 
-/// The decision for one batch, from the chain's view of it and what this worker knows: whether
-/// it has verified the dealings and which dealers it complained about.
+/// The decision for one batch, from the chain's view of it and what this worker knows: its
+/// index among the batch's dealers and among its members (recipients), if any (the same in a
+/// fresh batch; two committees in a handover), whether it has verified the dealings and which
+/// dealers it complained about.
 pub(super) fn next_step(
     batch: &ActiveBatch<BlockNumber>,
-    me: MemberIndex,
+    dealer: Option<MemberIndex>,
+    recipient: Option<MemberIndex>,
     verified: bool,
     complained_about: &BTreeSet<MemberIndex>,
 ) -> Step {
-    if batch.disqualified.iter().any(|(member, _)| *member == me) {
-        return Step::Wait;
-    }
     match batch.phase {
-        BatchPhase::Dealing { .. } if !batch.dealt.contains(&me) => Step::Deal,
-        BatchPhase::Dealing { .. } => Step::Wait,
-        BatchPhase::Verifying { .. } if batch.confirmed.contains(&me) => Step::Wait,
-        BatchPhase::Verifying { .. } if !verified => Step::Verify,
+        BatchPhase::Dealing { .. } => match dealer {
+            Some(d) if !batch.dealt.contains(&d) && !batch.is_disqualified(d, true) => Step::Deal,
+            _ => Step::Wait,
+        },
         BatchPhase::Verifying { .. } => {
-            // Confirm only once the chain has judged every complaint: a confirmation can end
-            // the phase, and a complaint included after it would come too late.
-            let judged = complained_about
+            let Some(me) = recipient else {
+                return Step::Wait;
+            };
+            if batch.is_disqualified(me, false) || batch.confirmed.contains(&me) {
+                Step::Wait
+            } else if !verified {
+                Step::Verify
+            } else if complained_about
                 .iter()
-                .all(|dealer| batch.disqualified.iter().any(|(m, _)| m == dealer));
-            if judged {
+                .all(|dealer| batch.is_disqualified(*dealer, true))
+            {
+                // Confirm only once the chain has judged every complaint: a confirmation can
+                // end the phase, and a complaint included after it would come too late.
                 Step::Confirm
             } else {
                 Step::AwaitJudgement
@@ -101,31 +108,53 @@ pub(super) fn next_step(
     }
 }
 
-/// The member index of the first of `mine` in the committee, if any.
+/// The member index of the first of `mine` in the committee (the recipients), if any.
 pub(super) fn member_index(info: &BatchInfo<BlockNumber>, mine: &[DkgId]) -> Option<MemberIndex> {
-    info.members
+    index_in(&info.members, mine)
+}
+
+/// The index of the first of `mine` among the batch's dealers, if any.
+pub(super) fn dealer_index(info: &BatchInfo<BlockNumber>, mine: &[DkgId]) -> Option<MemberIndex> {
+    index_in(info.dealers(), mine)
+}
+
+fn index_in(committee: &[DkgId], mine: &[DkgId]) -> Option<MemberIndex> {
+    committee
         .iter()
         .position(|member| mine.contains(member))
         .and_then(|i| MemberIndex::try_from(i + 1).ok())
 }
 
-/// The DKG configuration of a batch, as the runtime builds it.
-pub(super) fn session_config(info: &BatchInfo<BlockNumber>) -> Result<SessionConfig, String> {
-    let keys = info
-        .members
-        .iter()
-        .map(|member| EncryptionPublicKey::from_bytes(member.as_ref()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("a member's DKG key is not a curve point: {e}"))?;
-    let committee = Committee::new(info.threshold, keys).map_err(|e| e.to_string())?;
-    SessionConfig::new(
-        info.session_id,
-        info.batch_size,
-        committee.clone(),
-        committee,
-        SessionKind::Fresh,
-    )
-    .map_err(|e| e.to_string())
+/// The key range a batch gives shares of: its own keys, or the range it hands over.
+pub(super) fn range_of(info: &BatchInfo<BlockNumber>) -> BatchId {
+    info.handover.as_ref().map_or(info.batch, |h| h.range)
+}
+
+/// The DKG configuration of a batch, as the runtime builds it: fresh keys, or the handover of
+/// keys whose current commitments are `previous` (one per key, in order).
+pub(super) fn session_config(
+    info: &BatchInfo<BlockNumber>,
+    previous: Option<Vec<FeldmanCommitment>>,
+) -> Result<SessionConfig, String> {
+    let committee = |keys: &[DkgId], threshold| {
+        let keys = keys
+            .iter()
+            .map(|member| EncryptionPublicKey::from_bytes(member.as_ref()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("a member's DKG key is not a curve point: {e}"))?;
+        Committee::new(threshold, keys).map_err(|e| e.to_string())
+    };
+    let recipients = committee(&info.members, info.threshold)?;
+    let (dealers, kind) = match (&info.handover, previous) {
+        (None, _) => (recipients.clone(), SessionKind::Fresh),
+        (Some(handover), Some(previous)) => (
+            committee(&handover.dealers, handover.dealer_threshold)?,
+            SessionKind::Reshare { previous },
+        ),
+        (Some(_), None) => return Err("a handover needs the keys' commitments".into()),
+    };
+    SessionConfig::new(info.session_id, info.batch_size, dealers, recipients, kind)
+        .map_err(|e| e.to_string())
 }
 
 /// What the share store holds for a finished batch, judged against the finalized chain.
@@ -133,12 +162,12 @@ pub(super) fn session_config(info: &BatchInfo<BlockNumber>) -> Result<SessionCon
 pub(super) enum Held {
     /// No shares are stored.
     Nothing,
-    /// This member's shares of exactly the finalized batch's keys, each matching the key's
-    /// commitments on chain.
+    /// This member's shares of exactly the finalized batch's keys in the sharing it gives
+    /// (its epoch), each matching the key's commitments on chain as the batch left them.
     Matching,
-    /// Shares that are not this member's shares of the finalized batch's keys: settled from a
-    /// block of a fork that lost (by a keyholder that settled from the best block), or a
-    /// damaged file.
+    /// Shares that are not this member's shares of the finalized batch's keys in that sharing:
+    /// another epoch's (the sharing a handover replaces), shares settled from a block of a fork
+    /// that lost (by a keyholder that settled from the best block), or a damaged file.
     Foreign,
     /// A file the node cannot judge: it needs a DKG key that is no longer in the keystore.
     Unreadable,
@@ -152,8 +181,8 @@ pub(super) enum Settle {
     Wait,
     /// Nothing (more) to keep: move the cursor past the batch.
     Advance,
-    /// Remove the stored shares (no shares of the finalized batch belong to this node), then
-    /// move the cursor past the batch.
+    /// Erase the stored shares of the batch's key range (no shares of it belong to this node
+    /// any more), then move the cursor past the batch.
     Discard,
     /// Compute this member's shares from the finalized batch, check them against the
     /// commitments on chain and store them (removing the stored foreign shares first if
@@ -167,7 +196,8 @@ pub(super) enum Settle {
 }
 
 /// The settling decision for one batch, from its result **in the newest finalized block**
-/// (`None` if it has not finished there), the node's DKG keys and what the store holds for it.
+/// (`None` if it has not finished there), the node's DKG keys and what the store holds for the
+/// batch's key range (judged against the sharing the batch gives, see [`Held`]).
 pub(super) fn settle_step(
     finalized: Option<&BatchResult<BlockNumber>>,
     mine: &[DkgId],
@@ -177,8 +207,11 @@ pub(super) fn settle_step(
         return Settle::Wait;
     };
     let me = member_index(&result.info, mine);
+    let handover = result.info.handover.is_some();
     match (result.outcome, me, held) {
         (_, _, Held::Unreadable) => Settle::Advance,
+        // A failed handover leaves the range with its holders: what is stored stays.
+        (BatchOutcome::Abandoned, _, _) if handover => Settle::Advance,
         (BatchOutcome::Completed { .. }, Some(_), Held::Matching) => Settle::Advance,
         (BatchOutcome::Completed { .. }, Some(me), Held::Nothing) => {
             Settle::Store { me, replace: false }
@@ -187,7 +220,9 @@ pub(super) fn settle_step(
             Settle::Store { me, replace: true }
         }
         (_, _, Held::Nothing) => Settle::Advance,
-        // Abandoned, or this node is not a member: nothing stored under the id is ours.
+        // Abandoned fresh keys, or this node is not a member: nothing stored for the range is
+        // this node's any more (a handover moved it to an epoch without this node, or a fork
+        // that lost settled it).
         (_, _, Held::Matching | Held::Foreign) => Settle::Discard,
     }
 }
@@ -381,11 +416,23 @@ where
         };
         let mine = self.keystore.ecdsa_public_keys(DKG_KEY_TYPE);
         let mine: Vec<DkgId> = mine.into_iter().map(DkgId::from).collect();
+        if let Some(metrics) = &self.metrics {
+            let pending: u64 = batches
+                .iter()
+                .filter(|b| b.info.handover.is_some())
+                .map(|b| u64::from(b.info.batch_size))
+                .sum();
+            metrics.keys_pending_handover.set(pending);
+        }
         for batch in &batches {
-            let Some(me) = member_index(&batch.info, &mine) else {
+            let roles = (
+                dealer_index(&batch.info, &mine),
+                member_index(&batch.info, &mine),
+            );
+            if roles == (None, None) {
                 continue;
-            };
-            if let Err(e) = self.advance(at, number, batch, me).await {
+            }
+            if let Err(e) = self.advance(at, number, batch, roles).await {
                 warn!(target: LOG_TARGET, "batch {}: {e}", batch.info.batch);
             }
         }
@@ -406,13 +453,14 @@ where
         self.sent.retain(|(id, _, _), _| running(id));
     }
 
-    /// Take the next step in one running batch.
+    /// Take the next step in one running batch, as its dealer and its member (recipient)
+    /// `roles`.
     async fn advance(
         &mut self,
         at: Hash,
         number: BlockNumber,
         batch: &ActiveBatch<BlockNumber>,
-        me: MemberIndex,
+        (dealer, recipient): (Option<MemberIndex>, Option<MemberIndex>),
     ) -> Result<(), String> {
         let id = batch.info.batch;
         let (verified, accused) = match self
@@ -423,39 +471,21 @@ where
             Some(v) => (true, v.complaints.iter().map(|c| c.dealer).collect()),
             None => (false, BTreeSet::new()),
         };
-        match next_step(batch, me, verified, &accused) {
+        match next_step(batch, dealer, recipient, verified, &accused) {
             Step::Wait => Ok(()),
-            Step::AwaitJudgement => self.post_complaints(at, number, batch, me).await,
-            Step::Deal => {
-                if !self.due(id, MessageKind::Dealing, 0, number) {
-                    return Ok(());
-                }
-                let config = session_config(&batch.info)?;
-                let mut dealing =
-                    dkg::deal(&config, me, None, &mut OsRng).map_err(|e| e.to_string())?;
-                if self.misbehavior.take() == Some(Misbehavior::BadShare) {
-                    corrupt_next_members_share(&config, me, &mut dealing)?;
-                    warn!(target: LOG_TARGET, "batch {id}: dealing a bad share on purpose (test misbehaviour)");
-                }
-                let body = DealingMessage::from_dealing(&dealing).encode();
-                let signature = self.sign(&batch.info, me, MessageKind::Dealing, &body)?;
-                let call = pallet_dkg::Call::<Runtime>::submit_dealing {
-                    batch: id,
-                    dealer: me,
-                    dealing: body
-                        .try_into()
-                        .map_err(|_| "the dealing exceeds the chain's bound".to_string())?,
-                    signature,
-                };
-                self.submit(at, call).await?;
-                if let Some(metrics) = &self.metrics {
-                    metrics.dealings_submitted.inc();
-                }
-                debug!(target: LOG_TARGET, "batch {id}: dealt as member {me}");
-                Ok(())
-            }
+            Step::AwaitJudgement => match recipient {
+                Some(me) => self.post_complaints(at, number, batch, me).await,
+                None => Ok(()),
+            },
+            Step::Deal => match dealer {
+                Some(me) => self.deal(at, number, batch, me).await,
+                None => Ok(()),
+            },
             Step::Verify => {
-                let config = session_config(&batch.info)?;
+                let Some(me) = recipient else {
+                    return Ok(());
+                };
+                let config = self.config_at(at, &batch.info)?;
                 let dealings = self.dealings(at, id)?;
                 let secret = self.secret(&batch.info, me)?;
                 let (shares, complaints) = Receiver::new(config, me, secret, None)
@@ -472,10 +502,19 @@ where
                 self.post_complaints(at, number, batch, me).await
             }
             Step::Confirm => {
+                let Some(me) = recipient else {
+                    return Ok(());
+                };
                 if !self.due(id, MessageKind::Confirmation, 0, number) {
                     return Ok(());
                 }
-                let signature = self.sign(&batch.info, me, MessageKind::Confirmation, &[])?;
+                let signature = self.sign(
+                    &batch.info.members,
+                    &batch.info,
+                    me,
+                    MessageKind::Confirmation,
+                    &[],
+                )?;
                 let call = pallet_dkg::Call::<Runtime>::confirm {
                     batch: id,
                     member: me,
@@ -484,6 +523,97 @@ where
                 self.submit(at, call).await
             }
         }
+    }
+
+    /// Deal as dealer `me`: fresh shares, or (a handover) sub-shares of this node's stored
+    /// shares of the range in the sharing of the epoch that holds it. A dealer whose shares of
+    /// the range are not stored (yet: they settle at finality; or lost) deals nothing.
+    async fn deal(
+        &mut self,
+        at: Hash,
+        number: BlockNumber,
+        batch: &ActiveBatch<BlockNumber>,
+        me: MemberIndex,
+    ) -> Result<(), String> {
+        let id = batch.info.batch;
+        let old_shares = match &batch.info.handover {
+            None => None,
+            Some(handover) => {
+                let stored = self
+                    .store
+                    .load(handover.range, |key| keystore_secret(&self.keystore, key))
+                    .map_err(|e| e.to_string())?;
+                match stored {
+                    Some(stored)
+                        if stored.epoch == handover.from_epoch
+                            && stored.shares.index == me
+                            && stored.shares.values.len() == batch.info.batch_size as usize =>
+                    {
+                        Some(stored.shares)
+                    }
+                    _ => {
+                        debug!(target: LOG_TARGET, "batch {id}: no shares of key range {} of epoch {} to reshare (yet)", handover.range, handover.from_epoch);
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        if !self.due(id, MessageKind::Dealing, 0, number) {
+            return Ok(());
+        }
+        let config = self.config_at(at, &batch.info)?;
+        let mut dealing =
+            dkg::deal(&config, me, old_shares, &mut OsRng).map_err(|e| e.to_string())?;
+        let cheat = match batch.info.handover {
+            None => Misbehavior::BadShare,
+            Some(_) => Misbehavior::BadReshare,
+        };
+        if self.misbehavior == Some(cheat) {
+            self.misbehavior = None;
+            corrupt_next_members_share(&config, me, &mut dealing)?;
+            warn!(target: LOG_TARGET, "batch {id}: dealing a bad share on purpose (test misbehaviour)");
+        }
+        let body = DealingMessage::from_dealing(&dealing).encode();
+        let signature = self.sign(
+            batch.info.dealers(),
+            &batch.info,
+            me,
+            MessageKind::Dealing,
+            &body,
+        )?;
+        let call = pallet_dkg::Call::<Runtime>::submit_dealing {
+            batch: id,
+            dealer: me,
+            dealing: body
+                .try_into()
+                .map_err(|_| "the dealing exceeds the chain's bound".to_string())?,
+            signature,
+        };
+        self.submit(at, call).await?;
+        if let Some(metrics) = &self.metrics {
+            metrics.dealings_submitted.inc();
+        }
+        debug!(target: LOG_TARGET, "batch {id}: dealt as dealer {me}");
+        Ok(())
+    }
+
+    /// The DKG configuration of a batch with the chain at `at` (for a handover, the keys'
+    /// commitments there: those it reshares while it runs).
+    fn config_at(&self, at: Hash, info: &BatchInfo<BlockNumber>) -> Result<SessionConfig, String> {
+        let previous = match &info.handover {
+            None => None,
+            Some(handover) => Some(
+                self.commitments(at, handover.first_key, info.batch_size)?
+                    .into_iter()
+                    .map(|points| {
+                        points
+                            .and_then(|points| FeldmanCommitment::from_bytes(&points).ok())
+                            .ok_or_else(|| "a handed-over key has no commitments".to_string())
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        session_config(info, previous)
     }
 
     /// Post each of this member's complaints in `batch` that the chain has not judged yet and
@@ -510,7 +640,13 @@ where
                 continue;
             }
             let body = ComplaintMessage::from_complaint(&complaint).encode();
-            let signature = self.sign(&batch.info, me, MessageKind::Complaint, &body)?;
+            let signature = self.sign(
+                &batch.info.members,
+                &batch.info,
+                me,
+                MessageKind::Complaint,
+                &body,
+            )?;
             let call = pallet_dkg::Call::<Runtime>::submit_complaint {
                 batch: id,
                 complainer: me,
@@ -548,7 +684,7 @@ where
                 }
             };
             let held = match &result {
-                Some(result) => match self.held(finalized, result, &mine) {
+                Some(result) => match self.held(result, &mine) {
                     Ok(held) => held,
                     Err(e) => {
                         warn!(target: LOG_TARGET, "batch {id}: cannot judge the stored shares: {e}");
@@ -571,11 +707,8 @@ where
                     }
                     Ok(())
                 }
-                (Settle::Discard, Some(_)) => self.discard(id),
-                (Settle::Store { me, replace }, Some(result)) => {
-                    let discarded = if replace { self.discard(id) } else { Ok(()) };
-                    discarded.and_then(|()| self.store_shares(finalized, result, me))
-                }
+                (Settle::Discard, Some(result)) => self.erase(result),
+                (Settle::Store { me, .. }, Some(result)) => self.store_shares(result, me),
             };
             match outcome {
                 Ok(()) => {}
@@ -596,21 +729,17 @@ where
         }
     }
 
-    /// Judge what the store holds for a finished batch against the finalized chain. An error
-    /// is the store's I/O or a runtime call at `finalized`.
-    fn held(
-        &self,
-        finalized: Hash,
-        result: &BatchResult<BlockNumber>,
-        mine: &[DkgId],
-    ) -> Result<Held, String> {
-        let id = result.info.batch;
-        if !self.store.contains(id) {
+    /// Judge what the store holds for a finished batch's key range against the sharing the
+    /// batch gives (its epoch, and the keys' commitments as the batch left them). An error is
+    /// the store's I/O or a runtime call.
+    fn held(&self, result: &BatchResult<BlockNumber>, mine: &[DkgId]) -> Result<Held, String> {
+        let range = range_of(&result.info);
+        if !self.store.contains(range) {
             return Ok(Held::Nothing);
         }
         let stored = match self
             .store
-            .load(id, |key| keystore_secret(&self.keystore, key))
+            .load(range, |key| keystore_secret(&self.keystore, key))
         {
             Ok(Some(stored)) => stored,
             Ok(None) => return Ok(Held::Nothing),
@@ -628,10 +757,11 @@ where
         else {
             return Ok(Held::Foreign);
         };
-        if stored.first_key != first_key {
+        if stored.first_key != first_key || stored.epoch != result.info.epoch {
             return Ok(Held::Foreign);
         }
-        let commitments = self.commitments(finalized, first_key, key_count)?;
+        let finished = self.block_hash(result.finished_at)?;
+        let commitments = self.commitments(finished, first_key, key_count)?;
         Ok(
             match check_shares(&stored.shares, me, first_key, &commitments) {
                 Ok(()) => Held::Matching,
@@ -640,27 +770,53 @@ where
         )
     }
 
-    /// Remove the stored shares of `batch`, which the finalized chain does not give this node.
-    fn discard(&self, batch: BatchId) -> Result<(), SettleError> {
+    /// The hash of block `number` of the finalized chain.
+    fn block_hash(&self, number: BlockNumber) -> Result<Hash, String> {
+        self.client
+            .hash(number)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("block {number} is not known"))
+    }
+
+    /// Erase the stored shares of a finished batch's key range, which the finalized chain does
+    /// not give this node: the range was handed over to an epoch without it, or the shares were
+    /// settled on a fork that lost.
+    fn erase(&self, result: &BatchResult<BlockNumber>) -> Result<(), SettleError> {
+        let range = range_of(&result.info);
+        let keys = match result.outcome {
+            BatchOutcome::Completed { key_count, .. } => u64::from(key_count),
+            BatchOutcome::Abandoned => 0,
+        };
         self.store
-            .discard(batch)
+            .erase(range)
             .map_err(|e| SettleError::Retry(e.to_string()))?;
-        if let Some(metrics) = &self.metrics {
-            metrics.batches_discarded.inc();
+        match (&result.info.handover, &self.metrics) {
+            (Some(handover), metrics) => {
+                if let Some(metrics) = metrics {
+                    metrics.keys_erased.inc_by(keys);
+                }
+                info!(target: LOG_TARGET, "batch {}: erased the shares of key range {range}: it was handed over from epoch {} to epoch {}, without this node", result.info.batch, handover.from_epoch, result.info.epoch);
+            }
+            (None, metrics) => {
+                if let Some(metrics) = metrics {
+                    metrics.batches_discarded.inc();
+                }
+                warn!(target: LOG_TARGET, "batch {range}: discarded stored shares that the finalized chain does not give this node (settled on a fork that lost)");
+            }
         }
-        warn!(target: LOG_TARGET, "batch {batch}: discarded stored shares that the finalized chain does not give this node (settled on a fork that lost)");
         Ok(())
     }
 
-    /// Compute member `me`'s shares of a batch completed in the finalized block `finalized`,
-    /// check them against the keys' commitments there and store them.
+    /// Compute member `me`'s shares of a batch completed in a finalized block (fresh keys, or
+    /// the new sharing of a handed-over range), check them against the keys' commitments as
+    /// the batch left them and store them, replacing the range's older sharing.
     fn store_shares(
         &mut self,
-        finalized: Hash,
         result: &BatchResult<BlockNumber>,
         me: MemberIndex,
     ) -> Result<(), SettleError> {
         let id = result.info.batch;
+        let range = range_of(&result.info);
         let BatchOutcome::Completed {
             first_key,
             key_count,
@@ -668,9 +824,17 @@ where
         else {
             return Err(SettleError::Lost("the batch did not complete".into()));
         };
+        let lost =
+            |e: String| SettleError::Lost(format!("the chain no longer has its state ({e})"));
+        // The commitments as the batch left them (a later handover replaces them), and the
+        // chain just before it finished (its dealings, and the commitments a handover reshared).
+        let finished = self.block_hash(result.finished_at).map_err(lost)?;
+        let before = self
+            .block_hash(result.finished_at.saturating_sub(1))
+            .map_err(lost)?;
         let commitments = self
-            .commitments(finalized, first_key, key_count)
-            .map_err(SettleError::Retry)?;
+            .commitments(finished, first_key, key_count)
+            .map_err(lost)?;
         // The shares verified while the batch ran on the best chain serve if they are of this
         // batch and match the finalized commitments (a fork may have carried other dealings).
         let verified = self
@@ -683,14 +847,20 @@ where
         let shares = match verified {
             Some(shares) => shares,
             None => {
-                let dealings = self.finalized_dealings(finalized, result)?;
-                let lost = |e: torus_crypto::Error| SettleError::Lost(e.to_string());
-                let config = session_config(&result.info).map_err(SettleError::Lost)?;
+                let dealings = self.dealings(before, id).map_err(lost)?;
+                if dealings.is_empty() {
+                    return Err(SettleError::Lost(
+                        "the chain no longer retains its dealings".into(),
+                    ));
+                }
+                let config = self
+                    .config_at(before, &result.info)
+                    .map_err(SettleError::Lost)?;
                 let secret = self.secret(&result.info, me).map_err(SettleError::Lost)?;
                 let shares = Receiver::new(config, me, secret, None)
                     .and_then(|receiver| receiver.receive(&dealings, &mut OsRng))
                     .and_then(|(received, _)| received.finalize(&result.qualified))
-                    .map_err(lost)?
+                    .map_err(|e| SettleError::Lost(e.to_string()))?
                     .shares;
                 if let Err(mismatch) = check_shares(&shares, me, first_key, &commitments) {
                     if let Some(metrics) = &self.metrics {
@@ -705,14 +875,21 @@ where
         };
         let key = &result.info.members[usize::from(me) - 1];
         let secret = self.secret_bytes(key).map_err(SettleError::Lost)?;
+        let epoch = result.info.epoch;
         self.store
-            .save(id, first_key, key, &secret, &shares)
+            .save(range, epoch, first_key, key, &secret, &shares)
             .map_err(|e| SettleError::Retry(e.to_string()))?;
         if let Some(metrics) = &self.metrics {
-            metrics.keys_generated.inc_by(u64::from(key_count));
-            metrics.batches_completed.inc();
+            metrics.epoch.set(u64::from(epoch));
+            if result.info.handover.is_some() {
+                metrics.keys_handed_over.inc_by(u64::from(key_count));
+                metrics.handovers_completed.inc();
+            } else {
+                metrics.keys_generated.inc_by(u64::from(key_count));
+                metrics.batches_completed.inc();
+            }
         }
-        info!(target: LOG_TARGET, "batch {id}: stored shares of keys {first_key}..{}", first_key + u64::from(key_count));
+        info!(target: LOG_TARGET, "batch {id}: stored shares of keys {first_key}..{} (key range {range}, epoch {epoch})", first_key + u64::from(key_count));
         Ok(())
     }
 
@@ -730,32 +907,6 @@ where
                     .map_err(|e| format!("cannot read the commitments of key {key_id}: {e}"))
             })
             .collect()
-    }
-
-    /// The dealings of a batch finished in the finalized chain: at the finalized head, or, if
-    /// they were pruned there, at the block the batch finished in.
-    fn finalized_dealings(
-        &self,
-        finalized: Hash,
-        result: &BatchResult<BlockNumber>,
-    ) -> Result<Vec<dkg::Dealing>, SettleError> {
-        let id = result.info.batch;
-        let dealings = self.dealings(finalized, id).map_err(SettleError::Retry)?;
-        if !dealings.is_empty() {
-            return Ok(dealings);
-        }
-        let finished = self
-            .client
-            .hash(result.finished_at)
-            .ok()
-            .flatten()
-            .ok_or_else(|| SettleError::Lost("the chain no longer retains its dealings".into()))?;
-        match self.dealings(finished, id) {
-            Ok(dealings) if !dealings.is_empty() => Ok(dealings),
-            _ => Err(SettleError::Lost(
-                "the chain no longer retains its dealings".into(),
-            )),
-        }
     }
 
     /// Whether a message is due: never posted, or posted long enough ago without effect.
@@ -808,14 +959,20 @@ where
         EncryptionSecretKey::from_bytes(self.secret_bytes(key)?.as_ref()).map_err(|e| e.to_string())
     }
 
+    /// Sign a message of `info`'s batch as index `me` of `committee` (the dealers for a
+    /// dealing, the members otherwise).
     fn sign(
         &self,
+        committee: &[DkgId],
         info: &BatchInfo<BlockNumber>,
         me: MemberIndex,
         kind: MessageKind,
         body: &[u8],
     ) -> Result<app::Signature, String> {
-        let pair = self.pair(&info.members[usize::from(me) - 1])?;
+        let key = committee
+            .get(usize::from(me).saturating_sub(1))
+            .ok_or("not a member of the committee")?;
+        let pair = self.pair(key)?;
         Ok(pair.sign(&signing_payload(
             &self.genesis_hash,
             &info.session_id,
@@ -891,6 +1048,8 @@ mod tests {
                 threshold: 3,
                 members: (1..=4).map(key).collect(),
                 started_at: 10,
+                epoch: 0,
+                handover: None,
             },
             phase,
             dealt: vec![],
@@ -905,36 +1064,158 @@ mod tests {
     #[test]
     fn a_member_deals_once_per_batch() {
         let mut b = batch(DEALING);
-        assert_eq!(next_step(&b, 2, false, &BTreeSet::new()), Step::Deal);
+        assert_eq!(
+            next_step(&b, Some(2), Some(2), false, &BTreeSet::new()),
+            Step::Deal
+        );
         b.dealt = vec![2];
-        assert_eq!(next_step(&b, 2, false, &BTreeSet::new()), Step::Wait);
+        assert_eq!(
+            next_step(&b, Some(2), Some(2), false, &BTreeSet::new()),
+            Step::Wait
+        );
     }
 
     #[test]
     fn a_member_verifies_then_confirms_once() {
         let mut b = batch(VERIFYING);
-        assert_eq!(next_step(&b, 1, false, &BTreeSet::new()), Step::Verify);
-        assert_eq!(next_step(&b, 1, true, &BTreeSet::new()), Step::Confirm);
+        assert_eq!(
+            next_step(&b, Some(1), Some(1), false, &BTreeSet::new()),
+            Step::Verify
+        );
+        assert_eq!(
+            next_step(&b, Some(1), Some(1), true, &BTreeSet::new()),
+            Step::Confirm
+        );
         b.confirmed = vec![1];
-        assert_eq!(next_step(&b, 1, true, &BTreeSet::new()), Step::Wait);
+        assert_eq!(
+            next_step(&b, Some(1), Some(1), true, &BTreeSet::new()),
+            Step::Wait
+        );
     }
 
     #[test]
     fn confirmation_waits_until_every_complaint_is_judged() {
         let mut b = batch(VERIFYING);
         let accused = BTreeSet::from([3]);
-        assert_eq!(next_step(&b, 1, true, &accused), Step::AwaitJudgement);
+        assert_eq!(
+            next_step(&b, Some(1), Some(1), true, &accused),
+            Step::AwaitJudgement
+        );
         b.disqualified = vec![(3, Fault::BadShare { complainer: 1 })];
-        assert_eq!(next_step(&b, 1, true, &accused), Step::Confirm);
+        assert_eq!(
+            next_step(&b, Some(1), Some(1), true, &accused),
+            Step::Confirm
+        );
+    }
+
+    /// A handover of key range 0 from four old members (keys 11..=14) to `batch`'s members.
+    fn handover(phase: BatchPhase<BlockNumber>) -> ActiveBatch<BlockNumber> {
+        let mut b = batch(phase);
+        b.info.epoch = 1;
+        b.info.handover = Some(torus_primitives::dkg::HandoverInfo {
+            range: 0,
+            first_key: 0,
+            from_epoch: 0,
+            dealers: (11..=14).map(key).collect(),
+            dealer_threshold: 3,
+        });
+        b
+    }
+
+    #[test]
+    fn in_a_handover_old_members_deal_and_new_members_verify() {
+        let info = handover(DEALING).info;
+        // Key 12 is dealer 2 only; key 3 is member 3 only.
+        assert_eq!(dealer_index(&info, &[key(12)]), Some(2));
+        assert_eq!(member_index(&info, &[key(12)]), None);
+        assert_eq!(dealer_index(&info, &[key(3)]), None);
+        let b = handover(DEALING);
+        assert_eq!(
+            next_step(&b, Some(2), None, false, &BTreeSet::new()),
+            Step::Deal
+        );
+        assert_eq!(
+            next_step(&b, None, Some(3), false, &BTreeSet::new()),
+            Step::Wait
+        );
+        let mut b = handover(VERIFYING);
+        assert_eq!(
+            next_step(&b, Some(2), None, false, &BTreeSet::new()),
+            Step::Wait
+        );
+        assert_eq!(
+            next_step(&b, None, Some(3), false, &BTreeSet::new()),
+            Step::Verify
+        );
+        // Dealer 3 dealt a bad share: recipient 3 is not disqualified by it, and its complaint
+        // against dealer 3 counts as judged.
+        b.disqualified = vec![(3, Fault::BadShare { complainer: 1 })];
+        assert_eq!(
+            next_step(&b, None, Some(3), true, &BTreeSet::from([3])),
+            Step::Confirm
+        );
+        // A false complaint disqualifies the recipient, not the dealer of the same index.
+        b.disqualified = vec![(2, Fault::FalseComplaint { dealer: 1 })];
+        assert_eq!(
+            next_step(&b, None, Some(2), true, &BTreeSet::new()),
+            Step::Wait
+        );
+        let mut dealing = handover(DEALING);
+        dealing.disqualified = b.disqualified.clone();
+        assert_eq!(
+            next_step(&dealing, Some(2), None, false, &BTreeSet::new()),
+            Step::Deal
+        );
+    }
+
+    #[test]
+    fn a_handover_replaces_the_new_members_shares_and_erases_the_leavers() {
+        let mut finished = result(COMPLETED);
+        finished.info = handover(VERIFYING).info;
+        // A member of the new epoch with the old epoch's shares: replaced.
+        assert_eq!(
+            settle_step(Some(&finished), &[key(2)], Held::Foreign),
+            Settle::Store {
+                me: 2,
+                replace: true
+            }
+        );
+        // An old member that is not in the new epoch: its shares are erased.
+        assert_eq!(
+            settle_step(Some(&finished), &[key(12)], Held::Foreign),
+            Settle::Discard
+        );
+        assert_eq!(
+            settle_step(Some(&finished), &[key(12)], Held::Nothing),
+            Settle::Advance
+        );
+        // A handover that failed changes nothing: the old holders keep their shares.
+        let mut failed = finished.clone();
+        failed.outcome = BatchOutcome::Abandoned;
+        for held in [Held::Matching, Held::Foreign, Held::Nothing] {
+            assert_eq!(
+                settle_step(Some(&failed), &[key(12)], held),
+                Settle::Advance
+            );
+            assert_eq!(settle_step(Some(&failed), &[key(2)], held), Settle::Advance);
+        }
+        assert_eq!(range_of(&finished.info), 0);
+        assert_eq!(range_of(&result(COMPLETED).info), 1);
     }
 
     #[test]
     fn a_disqualified_member_does_nothing() {
         let mut b = batch(DEALING);
         b.disqualified = vec![(2, Fault::MalformedDealing)];
-        assert_eq!(next_step(&b, 2, false, &BTreeSet::new()), Step::Wait);
+        assert_eq!(
+            next_step(&b, Some(2), Some(2), false, &BTreeSet::new()),
+            Step::Wait
+        );
         b.phase = VERIFYING;
-        assert_eq!(next_step(&b, 2, false, &BTreeSet::new()), Step::Wait);
+        assert_eq!(
+            next_step(&b, Some(2), Some(2), false, &BTreeSet::new()),
+            Step::Wait
+        );
     }
 
     fn result(outcome: BatchOutcome) -> BatchResult<BlockNumber> {

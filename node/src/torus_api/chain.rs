@@ -15,10 +15,10 @@ use k256::{ecdsa::SigningKey, elliptic_curve::ops::MulByGenerator, ProjectivePoi
 use polkadot_sdk::{sp_core::ByteArray, sp_keystore::Keystore};
 use torus_crypto::vss::FeldmanCommitment;
 use torus_primitives::{
-    dkg::{app, DkgId, DKG_KEY_TYPE},
-    AssignedKey, DkgApi, KeyType, KeysApi, VerifierConfig, VerifiersApi,
+    dkg::{app, EpochId, EpochInfo, DKG_KEY_TYPE},
+    AssignedKey, BatchId, DkgApi, KeyType, KeysApi, VerifierConfig, VerifiersApi,
 };
-use torus_runtime::Hash;
+use torus_runtime::{BlockNumber, Hash};
 use zeroize::Zeroizing;
 
 use torus_rpc_api::{encoding::point_to_hex, PubNonce};
@@ -34,11 +34,11 @@ const CACHE_CAPACITY: usize = 100_000;
 /// The most decrypted share batches kept in memory.
 const SHARE_BATCHES_CACHED: usize = 64;
 
-/// The node's place in a committee.
+/// The node's place in the committee of an epoch.
 #[derive(Clone)]
 pub(super) struct Member {
-    /// The committee's DKG keys, member `i` at `i − 1`.
-    pub committee: Vec<DkgId>,
+    /// The epoch.
+    pub epoch: EpochId,
     /// This node's 1-based index.
     pub index: u16,
     /// This node's DKG key.
@@ -53,22 +53,25 @@ pub(super) struct Member {
 #[derive(Default)]
 pub(super) struct BlockView {
     at: Hash,
-    /// This node in the committee at `at`, once read.
-    member: Option<Member>,
-    /// This node in an earlier block's committee (reused if the committee is the same).
-    previous: Option<Member>,
+    /// The epochs that hold keys at `at` (and the newest), once read.
+    epochs: Option<Vec<EpochInfo<BlockNumber>>>,
+    /// The epoch holding each key range at `at`, as read.
+    holders: HashMap<BatchId, EpochId>,
     verifiers: HashMap<String, Option<VerifierConfig>>,
 }
 
-/// Facts that never change once finalized: assignments, the batch of each key, keys whose
-/// share this node has checked against their commitments; this node's decrypted share
-/// batches (zeroized when dropped); public nonce points.
+/// Facts that never change once finalized: assignments, the key range (batch) of each key,
+/// this node's place in each epoch's committee (an epoch's members never change), the keys
+/// whose share of an epoch this node has checked against their commitments; this node's
+/// decrypted shares of key ranges (zeroized when dropped, replaced when a handover gives a
+/// range a new sharing); public nonce points.
 #[derive(Default)]
 pub(super) struct Finalized {
     assignments: HashMap<(String, String), AssignedKey>,
     batches: HashMap<u64, u64>,
-    checked: HashSet<u64>,
-    shares: HashMap<u64, Arc<StoredShares>>,
+    members: HashMap<EpochId, Member>,
+    checked: HashSet<(u64, EpochId)>,
+    shares: HashMap<BatchId, Arc<StoredShares>>,
     pub pub_nonces: HashMap<[u8; 32], PubNonce>,
 }
 
@@ -96,12 +99,9 @@ impl<C: ApiClient, P> TorusApi<C, P> {
     fn view(&self, at: Hash) -> MutexGuard<'_, BlockView> {
         let mut view = lock(self.views_for(at));
         if view.at != at {
-            let previous = view.member.take().or_else(|| view.previous.take());
             *view = BlockView {
                 at,
-                member: None,
-                previous,
-                verifiers: HashMap::new(),
+                ..BlockView::default()
             };
         }
         view
@@ -207,63 +207,123 @@ impl<C: ApiClient, P> TorusApi<C, P> {
         with_timeout(timeout, wait).await.unwrap_or(Err(on_timeout))
     }
 
-    /// This node's index and DKG key in the committee of the finalized block.
-    pub(super) fn member(&self) -> Result<Member, ApiError> {
+    /// The epochs that hold keys in the finalized block, and the newest, ascending. Shares of
+    /// other epochs' are dropped from memory.
+    pub(super) fn holding_epochs(&self) -> Result<Vec<EpochInfo<BlockNumber>>, ApiError> {
         let at = self.finalized_hash();
-        if let Some(member) = self.view(at).member.clone() {
-            return Ok(member);
+        if let Some(epochs) = self.view(at).epochs.clone() {
+            return Ok(epochs);
         }
-        let committee = self
+        let epochs = self
             .client
             .runtime_api()
-            .committee(at)
-            .map_err(|e| internal("reading the committee", e))?;
-        let previous = self.view(at).previous.clone();
-        let member = match previous.filter(|m| m.committee == committee) {
-            Some(member) => member,
-            None => self.member_of(committee)?,
-        };
-        self.view(at).member = Some(member.clone());
-        Ok(member)
+            .holding_epochs(at)
+            .map_err(|e| internal("reading the epochs", e))?;
+        lock(&self.finalized)
+            .shares
+            .retain(|_, stored| epochs.iter().any(|e| e.epoch == stored.epoch));
+        self.view(at).epochs = Some(epochs.clone());
+        Ok(epochs)
     }
 
-    fn member_of(&self, committee: Vec<DkgId>) -> Result<Member, ApiError> {
-        let (index, pair) = committee
+    /// This node in the newest epoch of the finalized block that it is a member of and that
+    /// holds keys (or is the newest): the key it signs commitments with.
+    pub(super) fn member(&self) -> Result<Member, ApiError> {
+        self.holding_epochs()?
             .iter()
-            .enumerate()
-            .find_map(|(i, key)| {
-                self.keystore
-                    .has_keys(&[(key.to_raw_vec(), DKG_KEY_TYPE)])
-                    .then(|| self.keystore.key_pair::<app::Pair>(key).ok().flatten())
-                    .flatten()
-                    .and_then(|pair| Some((u16::try_from(i + 1).ok()?, pair)))
-            })
-            .ok_or(ApiError::NoShare("not a member of the current committee"))?;
+            .rev()
+            .find_map(|epoch| self.member_in(epoch).transpose())
+            .unwrap_or(Err(ApiError::NoShare(
+                "not a member of a committee that holds keys",
+            )))
+    }
+
+    /// This node's place in `epoch`'s committee, if it is a member.
+    fn member_in(&self, epoch: &EpochInfo<BlockNumber>) -> Result<Option<Member>, ApiError> {
+        if let Some(member) = lock(&self.finalized).members.get(&epoch.epoch) {
+            return Ok(Some(member.clone()));
+        }
+        let found = epoch.members.iter().enumerate().find_map(|(i, key)| {
+            self.keystore
+                .has_keys(&[(key.to_raw_vec(), DKG_KEY_TYPE)])
+                .then(|| self.keystore.key_pair::<app::Pair>(key).ok().flatten())
+                .flatten()
+                .and_then(|pair| Some((u16::try_from(i + 1).ok()?, pair)))
+        });
+        let Some((index, pair)) = found else {
+            return Ok(None);
+        };
         let signer = SigningKey::from_bytes(&pair.clone().into_inner().seed().into())
             .map_err(|e| internal("loading the DKG key", e))?;
         let public_xy = point_to_hex(signer.verifying_key().as_affine());
-        Ok(Member {
-            committee,
+        let member = Member {
+            epoch: epoch.epoch,
             index,
             pair,
             signer,
             public_xy,
-        })
+        };
+        lock(&self.finalized)
+            .members
+            .insert(epoch.epoch, member.clone());
+        Ok(Some(member))
     }
 
-    /// This node's share of `key` and its x coordinate, from the finalized block's record of
-    /// the key, checked against the key's commitments on chain (`share·G` must be the
-    /// commitments' evaluation at this node's index) before it is ever served.
+    /// The committee of the epoch that holds `key` in the finalized block, and this node's
+    /// place in it.
+    pub(super) fn holders_of(
+        &self,
+        key: &AssignedKey,
+    ) -> Result<(EpochInfo<BlockNumber>, Option<Member>), ApiError> {
+        let range = self.range_of(key.key_id)?;
+        let at = self.finalized_hash();
+        let cached = self.view(at).holders.get(&range).copied();
+        let holder = match cached {
+            Some(holder) => holder,
+            None => {
+                let holder = self
+                    .client
+                    .runtime_api()
+                    .key_range(at, range)
+                    .map_err(|e| internal("reading a key range", e))?
+                    .ok_or(ApiError::NoShare(
+                        "the key's range is not in a finalized block",
+                    ))?
+                    .holder;
+                self.view(at).holders.insert(range, holder);
+                holder
+            }
+        };
+        let epoch = self
+            .holding_epochs()?
+            .into_iter()
+            .find(|e| e.epoch == holder)
+            .ok_or_else(|| internal("reading the epochs", "the holding epoch is not stored"))?;
+        let member = self.member_in(&epoch)?;
+        Ok((epoch, member))
+    }
+
+    /// This node's share of `key` as member `holder` of the epoch that holds it, and the
+    /// share's x coordinate, checked against the key's commitments in the finalized block
+    /// (`share·G` must be the commitments' evaluation at this node's index) before it is ever
+    /// served.
     pub(super) fn share_of(
         &self,
         key: &AssignedKey,
+        holder: &Member,
     ) -> Result<(u16, Zeroizing<[u8; 32]>), ApiError> {
-        let stored = self.shares_of_batch(key.key_id)?;
+        let stored = self.shares_of_range(self.range_of(key.key_id)?, holder.epoch)?;
         let share = stored
             .share(key.key_id)
             .ok_or(ApiError::NoShare("no share of the key"))?;
         let index = stored.shares.index;
-        if !lock(&self.finalized).checked.contains(&key.key_id) {
+        if index != holder.index {
+            return Err(ApiError::NoShare(
+                "the stored share is of another member index",
+            ));
+        }
+        let checked = (key.key_id, holder.epoch);
+        if !lock(&self.finalized).checked.contains(&checked) {
             let points = self
                 .client
                 .runtime_api()
@@ -287,7 +347,7 @@ impl<C: ApiClient, P> TorusApi<C, P> {
             if cache.checked.len() >= CACHE_CAPACITY {
                 cache.checked.clear();
             }
-            cache.checked.insert(key.key_id);
+            cache.checked.insert(checked);
         }
         Ok((
             index,
@@ -295,37 +355,50 @@ impl<C: ApiClient, P> TorusApi<C, P> {
         ))
     }
 
-    /// This node's decrypted shares of the batch of key `key_id` in the finalized block (kept
-    /// for the next logins).
-    fn shares_of_batch(&self, key_id: u64) -> Result<Arc<StoredShares>, ApiError> {
-        let known_batch = lock(&self.finalized).batches.get(&key_id).copied();
-        let batch = match known_batch {
-            Some(batch) => batch,
-            None => {
-                let record = self
-                    .client
-                    .runtime_api()
-                    .key(self.finalized_hash(), key_id)
-                    .map_err(|e| internal("reading a key", e))?
-                    .ok_or(ApiError::NoShare("the key is not in a finalized block"))?;
-                let mut cache = lock(&self.finalized);
-                Finalized::room(&mut cache.batches, CACHE_CAPACITY);
-                cache.batches.insert(key_id, record.batch);
-                record.batch
+    /// The key range (DKG batch) of key `key_id`, from the finalized block (it never changes).
+    fn range_of(&self, key_id: u64) -> Result<BatchId, ApiError> {
+        if let Some(batch) = lock(&self.finalized).batches.get(&key_id).copied() {
+            return Ok(batch);
+        }
+        let record = self
+            .client
+            .runtime_api()
+            .key(self.finalized_hash(), key_id)
+            .map_err(|e| internal("reading a key", e))?
+            .ok_or(ApiError::NoShare("the key is not in a finalized block"))?;
+        let mut cache = lock(&self.finalized);
+        Finalized::room(&mut cache.batches, CACHE_CAPACITY);
+        cache.batches.insert(key_id, record.batch);
+        Ok(record.batch)
+    }
+
+    /// This node's decrypted shares of key range `range` in the sharing of `epoch` (kept for
+    /// the next logins until the range gets another sharing).
+    fn shares_of_range(
+        &self,
+        range: BatchId,
+        epoch: EpochId,
+    ) -> Result<Arc<StoredShares>, ApiError> {
+        if let Some(stored) = lock(&self.finalized).shares.get(&range) {
+            if stored.epoch == epoch {
+                return Ok(stored.clone());
             }
-        };
-        if let Some(stored) = lock(&self.finalized).shares.get(&batch) {
-            return Ok(stored.clone());
         }
         let stored = self
             .store
-            .load(batch, |dkg_key| keystore_secret(&self.keystore, dkg_key))
+            .load(range, |dkg_key| keystore_secret(&self.keystore, dkg_key))
             .map_err(|e| internal("reading the share store", e))?
             .ok_or(ApiError::NoShare("no share of the key's batch"))?;
+        if stored.epoch != epoch {
+            return Err(ApiError::NoShare(
+                "this node's shares of the key are not of the epoch that holds it (yet)",
+            ));
+        }
         let stored = Arc::new(stored);
         let mut cache = lock(&self.finalized);
+        cache.shares.remove(&range);
         Finalized::room(&mut cache.shares, SHARE_BATCHES_CACHED);
-        cache.shares.insert(batch, stored.clone());
+        cache.shares.insert(range, stored.clone());
         Ok(stored)
     }
 }

@@ -23,7 +23,7 @@ use polkadot_sdk::{
 use rand::rngs::OsRng;
 use serde_json::Value;
 use torus_crypto::ecies::{self, EncryptionPublicKey};
-use torus_primitives::{keys::assign_payload, AssignedKey, VerifierConfig};
+use torus_primitives::{dkg::DkgId, keys::assign_payload, AssignedKey, VerifierConfig};
 use torus_rpc_api::{
     encoding::{decode_hex32, eth_address, point_to_hex, to_hex},
     CommitmentData, EciesMetadata, LookupKey, LookupResult, NodeSignature, NonceData, PubNonce,
@@ -186,15 +186,34 @@ where
             // Signed commitments, but to another token.
             return Err(ApiError::CommitmentMismatch);
         }
-        let member = self.member()?;
         let now = now_secs();
-        let session_key = check_node_signatures(
-            &member.committee,
-            &item.nodesignatures,
-            &commitment,
-            &item.verifieridentifier,
-            now,
-        )?;
+        // Signed by a threshold of one committee that holds keys, before anything else; the
+        // committee of the user's key is checked once the key is known.
+        let check = |committee: &[DkgId]| {
+            check_node_signatures(
+                committee,
+                &item.nodesignatures,
+                &commitment,
+                &item.verifieridentifier,
+                now,
+            )
+        };
+        let mut signed = None;
+        let mut refusal = None;
+        for epoch in self.holding_epochs()?.iter().rev() {
+            match check(&epoch.members) {
+                Ok(key) => {
+                    signed = Some((epoch.epoch, key));
+                    break;
+                }
+                // The newest committee's refusal is the one the client hears.
+                Err(e) => {
+                    refusal.get_or_insert(e);
+                }
+            }
+        }
+        let (signed_by, mut session_key) = signed
+            .ok_or_else(|| refusal.unwrap_or(ApiError::NoShare("no committee holds keys")))?;
         // The token is checked against the verifier as finalized: a fork cannot change it.
         let config = self.finalized_verifier(&item.verifieridentifier).await?;
         let verified = id_token::verify(&item.idtoken, &config, now).map_err(ApiError::IdToken)?;
@@ -204,7 +223,14 @@ where
         let key = self
             .ensure_assigned(&item.verifieridentifier, &item.verifier_id)
             .await?;
-        let (share_index, share) = self.share_of(&key)?;
+        let (holders, member) = self.holders_of(&key)?;
+        let member = member.ok_or(ApiError::NoShare(
+            "not a member of the committee that holds the key",
+        ))?;
+        if holders.epoch != signed_by {
+            session_key = check(&holders.members)?;
+        }
+        let (share_index, share) = self.share_of(&key, &member)?;
         // Durably remembered before the share leaves the node, by commitment and by signed
         // digest (an ECDSA token re-spelled with `(r, n − s)` has a new commitment but the same
         // digest); kept until the token's capped expiry.

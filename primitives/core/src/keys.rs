@@ -62,7 +62,9 @@ pub struct KeyRecord {
     pub public_key: PublicKey,
     /// The DKG batch the key came from.
     pub batch: BatchId,
-    /// BLAKE2-256 of the SCALE-encoded public share commitments (see [`GeneratedKey`]).
+    /// BLAKE2-256 of the SCALE-encoded public share commitments of the key's first sharing
+    /// (see [`GeneratedKey`]); handovers reshare the key, and its current commitments are the
+    /// DKG pallet's (`DkgApi::key_commitments`), with the same constant term (public key).
     pub commitments_hash: [u8; 32],
 }
 
