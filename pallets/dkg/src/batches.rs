@@ -220,6 +220,17 @@ impl<T: Config> Pallet<T> {
         may_finish: bool,
     ) -> Step {
         let enough = |state: &BatchState<T>| state.qualified().len() >= state.setup.min_qualified();
+        // A handover completes only if a threshold of the new members confirmed that they hold
+        // their shares: the old members erase theirs once it completes.
+        let taken = |state: &BatchState<T>| {
+            matches!(state.setup.kind, BatchKind::Fresh)
+                || state
+                    .confirmed
+                    .iter()
+                    .filter(|m| !state.is_disqualified(**m, false))
+                    .count()
+                    >= usize::from(state.setup.threshold)
+        };
         match state.phase {
             BatchPhase::Dealing { deadline } if now > deadline || state.all_dealt() => {
                 if !enough(&state) {
@@ -239,7 +250,7 @@ impl<T: Config> Pallet<T> {
             BatchPhase::Verifying { deadline }
                 if may_finish && (now > deadline || state.all_confirmed()) =>
             {
-                let computed = enough(&state);
+                let computed = enough(&state) && taken(&state);
                 Self::finish_batch(batch, state, now, computed);
                 Step::Finished(computed)
             }

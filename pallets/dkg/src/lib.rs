@@ -34,7 +34,8 @@
 //! that holds them. While a range is held by an older epoch, a **handover** batch reshares it
 //! (`torus_crypto::dkg::SessionKind::Reshare`): the holding epoch's members deal sub-shares of
 //! their shares with commitments, the current epoch's members verify and complain as in a fresh
-//! batch, the runtime judges, and once at least the old threshold of dealers qualify the range's
+//! batch, the runtime judges, and once at least the old threshold of dealers qualify and the
+//! new threshold of members confirmed (they hold their new shares) the range's
 //! new group commitments are computed from their dealings and recorded in [`KeyCommitments`]
 //! (the constant term, the public key, is the old one by construction and checked again), and
 //! the range's holder becomes the current epoch. Until then the old holders keep serving; a

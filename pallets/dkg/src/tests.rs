@@ -1250,9 +1250,9 @@ fn a_new_committee_gets_every_key_range_with_the_same_public_keys() {
                 .collect::<Vec<_>>(),
             vec![1]
         );
-        for key in 0..2 {
+        for (key, public_key) in public_keys.iter().enumerate() {
             let points = Dkg::key_commitments(key as u64).expect("commitments");
-            assert_eq!(points[0], public_keys[key], "the public key is unchanged");
+            assert_eq!(points[0], *public_key, "the public key is unchanged");
             // Any three new members reconstruct the same key; the old and new commitments
             // differ.
             for members in [[1, 2, 3], [2, 3, 4], [1, 3, 4]] {
@@ -1477,5 +1477,36 @@ fn a_dealing_of_a_handover_comes_from_an_old_member_and_a_confirmation_from_a_ne
             signature: sign::<Test>(handover, 1, MessageKind::Confirmation, &[]),
         };
         assert_refused(unknown, Error::<Test>::UnknownMember);
+    });
+}
+
+#[test]
+fn a_handover_that_too_few_new_members_confirm_leaves_the_range_with_its_holder() {
+    scenario(|| {
+        let mut rng = rng(45);
+        let old = first_range(&mut rng);
+        session_of(&[2, 3, 4, 5]);
+        next_block();
+        let handover = 1;
+        let config = config::<Test>(handover);
+        for d in 1..=4u16 {
+            let dealing =
+                crypto_dkg::deal(&config, d, Some(old[usize::from(d) - 1].clone()), &mut rng)
+                    .expect("a dealing");
+            assert_ok!(submit(dealing_call(handover, d, wire(&dealing))));
+        }
+        next_block();
+        // Only two of the four new members (threshold 3) are online to take their shares.
+        for me in 1..=2 {
+            assert_ok!(submit(confirm_call(handover, me)));
+        }
+        run_to(System::block_number() + 6);
+        let result = Dkg::batch_result(handover).expect("a result");
+        assert_eq!(result.outcome, BatchOutcome::Abandoned);
+        assert_eq!(Dkg::key_range(0).map(|r| r.holder), Some(0));
+        assert!(
+            Dkg::epoch_info(0).is_some(),
+            "the old holders keep their shares"
+        );
     });
 }
