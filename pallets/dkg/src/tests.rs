@@ -1128,6 +1128,16 @@ fn run_honestly(
         .collect()
 }
 
+/// Dealers `dealers` of a handover, each with its old shares from `old`.
+fn resharing(
+    old: &[crypto_dkg::KeyShares],
+    dealers: core::ops::RangeInclusive<MemberIndex>,
+) -> Vec<(MemberIndex, Option<crypto_dkg::KeyShares>)> {
+    dealers
+        .map(|d| (d, Some(old[usize::from(d) - 1].clone())))
+        .collect()
+}
+
 /// The key of position `key` from the shares of the members `members` (1-based positions
 /// in `shares`), by interpolation at zero.
 fn reconstruct(
@@ -1212,9 +1222,7 @@ fn a_new_committee_gets_every_key_range_with_the_same_public_keys() {
         assert_eq!(Dkg::key_range(0).map(|r| r.holder), Some(0));
 
         // Three of the four old members deal (one is enough to be absent).
-        let dealers = (1..=3)
-            .map(|i| (i, Some(old[usize::from(i) - 1].clone())))
-            .collect();
+        let dealers = resharing(&old, 1..=3);
         run_to(System::block_number() + 5);
         let new = run_honestly(
             handover,
@@ -1390,9 +1398,7 @@ fn keys_are_refreshed_at_the_interval_and_a_member_without_shares_gets_new_ones(
             Some(0)
         );
         // Member 4 lost its shares: it does not deal, and receives new ones.
-        let dealers = (1..=3)
-            .map(|i| (i, Some(old[usize::from(i) - 1].clone())))
-            .collect();
+        let dealers = resharing(&old, 1..=3);
         run_to(System::block_number() + 5);
         let new = run_honestly(
             handover,
