@@ -183,6 +183,7 @@ pub fn sign_extrinsic(
         frame_system::CheckGenesis::new(),
         frame_system::CheckEra::from(Era::Immortal),
         frame_system::CheckNonce::from(nonce),
+        torus_runtime::stake_hold::KeepHandoverStake,
         frame_system::CheckWeight::new(),
         pallet_transaction_payment::ChargeTransactionPayment::from(0),
         frame_system::WeightReclaim::new(),
@@ -193,6 +194,7 @@ pub fn sign_extrinsic(
         tx_version,
         genesis,
         genesis,
+        (),
         (),
         (),
         (),
@@ -601,7 +603,7 @@ mod tests {
         assert_eq!(address, &MultiAddress::Id(alice.account_id()));
         // The signature covers the call, the extensions and the implicit data (versions and
         // genesis hash, twice: CheckGenesis and the immortal CheckEra).
-        let implicit = ((), 100u32, 1u32, genesis, genesis, (), (), (), ());
+        let implicit = ((), 100u32, 1u32, genesis, genesis, (), (), (), (), ());
         let payload = SignedPayload::from_raw(call, extension.clone(), implicit);
         let public = alice.pair.public();
         assert!(payload.using_encoded(|bytes| sr25519::Pair::verify(signature, bytes, &public)));

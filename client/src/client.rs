@@ -15,7 +15,11 @@ use std::{
 
 use futures::{stream::FuturesUnordered, StreamExt};
 use jsonrpsee::{
-    core::{client::ClientT, params::ObjectParams, ClientError},
+    core::{
+        client::ClientT,
+        params::{ArrayParams, ObjectParams},
+        ClientError,
+    },
     http_client::{HttpClient, HttpClientBuilder},
 };
 use k256::{elliptic_curve::PrimeField, Scalar};
@@ -284,6 +288,80 @@ impl TorusClient {
             nodes,
             session_secs: wire::DEFAULT_SESSION_SECS,
         }
+    }
+
+    /// A client of the committee that holds `user`'s key (verifier, verifier id) — or, without
+    /// `user` or for a user without a key yet, of the newest committee, which new keys go to —
+    /// as the node at `node` reads it from the finalized chain (`torus_nodeDetails`). Every
+    /// member is one endpoint, in index order, so the thresholds are the committee's; a member
+    /// that published no Torus API URL, or that reported its shares lost, counts as a node
+    /// that never answers and is not asked.
+    pub async fn discover(node: &str, user: Option<(&str, &str)>) -> Result<Self, Error> {
+        let discovery = |reason: String| Error::Discovery {
+            node: node.to_owned(),
+            reason,
+        };
+        let http = HttpClientBuilder::default()
+            .request_timeout(REQUEST_TIMEOUT)
+            .build(node)
+            .map_err(|e| Error::InvalidEndpoint {
+                endpoint: node.to_owned(),
+                reason: e.to_string(),
+            })?;
+        let mut params = ArrayParams::new();
+        let user = user.map(|(verifier, verifier_id)| wire::NodeDetailsUser {
+            verifier: verifier.to_owned(),
+            verifier_id: verifier_id.to_owned(),
+        });
+        params.insert(user).map_err(|e| discovery(e.to_string()))?;
+        let details: wire::NodeDetails = http
+            .request(wire::NODE_DETAILS, params)
+            .await
+            .map_err(|e| discovery(e.to_string()))?;
+        Self::from_details(&details).map_err(discovery)
+    }
+
+    /// A client of the committee that `details` describe (see [`discover`](Self::discover)).
+    pub fn from_details(details: &wire::NodeDetails) -> Result<Self, String> {
+        let mut endpoints = Vec::with_capacity(details.nodes.len());
+        let mut nodes = Vec::with_capacity(details.nodes.len());
+        for member in &details.nodes {
+            let node = match (&member.endpoint, member.holds_shares) {
+                (Some(endpoint), true) => {
+                    endpoints.push(endpoint.clone());
+                    HttpClientBuilder::default()
+                        .request_timeout(REQUEST_TIMEOUT)
+                        .build(endpoint)
+                        .map_err(|e| format!("invalid endpoint: {e}"))
+                }
+                (endpoint, holds_shares) => {
+                    let why = if holds_shares {
+                        "published no Torus API URL"
+                    } else {
+                        "reported its shares lost"
+                    };
+                    endpoints.push(endpoint.clone().unwrap_or_else(|| {
+                        format!("member {} of epoch {}", member.index, details.current_epoch)
+                    }));
+                    Err(format!("not asked: the member {why}"))
+                }
+            };
+            nodes.push(node);
+        }
+        let reachable = nodes.iter().filter(|n| n.is_ok()).count();
+        if reachable < usize::from(details.threshold) {
+            return Err(format!(
+                "only {reachable} of the {} members of epoch {} can be asked; {} are needed",
+                details.nodes.len(),
+                details.current_epoch,
+                details.threshold
+            ));
+        }
+        Ok(Self {
+            endpoints,
+            nodes,
+            session_secs: wire::DEFAULT_SESSION_SECS,
+        })
     }
 
     /// [`new`](Self::new), refusing an empty list and endpoints that are not valid URLs.
@@ -906,6 +984,66 @@ async fn call(node: &HttpClient, method: &str, params: &Value, retry: bool) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn member(index: u16, endpoint: Option<&str>, holds_shares: bool) -> wire::NodeEntry {
+        wire::NodeEntry {
+            index,
+            endpoint: endpoint.map(str::to_owned),
+            pub_key: wire::NodePub {
+                x: String::new(),
+                y: String::new(),
+            },
+            holds_shares,
+        }
+    }
+
+    fn details(nodes: Vec<wire::NodeEntry>) -> wire::NodeDetails {
+        wire::NodeDetails {
+            current_epoch: "2".into(),
+            torus_node_endpoints: Vec::new(),
+            torus_node_pub: Vec::new(),
+            torus_indexes: Vec::new(),
+            threshold: wire_threshold(nodes.len()),
+            nodes,
+        }
+    }
+
+    fn wire_threshold(n: usize) -> u16 {
+        u16::try_from(half_threshold(n)).expect("small")
+    }
+
+    #[tokio::test]
+    async fn a_discovered_client_keeps_every_member_and_asks_only_those_that_serve() {
+        let client = TorusClient::from_details(&details(vec![
+            member(1, Some("http://127.0.0.1:1"), true),
+            member(2, None, true),
+            member(3, Some("http://127.0.0.1:3"), false),
+            member(4, Some("http://127.0.0.1:4"), true),
+            member(5, Some("http://127.0.0.1:5"), true),
+        ]))
+        .expect("three of five can be asked");
+        assert_eq!(client.half(), 3, "the thresholds are the committee's");
+        assert_eq!(client.endpoints()[1], "member 2 of epoch 2");
+        let failures = match client.lookup("demo", "alice").await {
+            Err(Error::NoQuorum { failures, .. }) => failures,
+            other => panic!("no node runs here: {other:?}"),
+        };
+        let not_asked: Vec<usize> = failures
+            .iter()
+            .filter(
+                |f| matches!(&f.failure, NodeFailure::Transport(r) if r.starts_with("not asked")),
+            )
+            .map(|f| f.node)
+            .collect();
+        assert_eq!(not_asked, vec![1, 2]);
+        // Fewer members that can be asked than the threshold: refused.
+        let refused = TorusClient::from_details(&details(vec![
+            member(1, Some("http://127.0.0.1:1"), true),
+            member(2, None, true),
+            member(3, Some("http://127.0.0.1:3"), false),
+        ]));
+        assert!(refused.is_err_and(|e| e.contains("only 1 of the 3 members")));
+    }
 
     #[test]
     fn thresholds_match_the_reference_table() {

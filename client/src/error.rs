@@ -107,6 +107,14 @@ pub enum Error {
         /// Why it cannot be used.
         reason: String,
     },
+    /// The committee could not be discovered from a node (`torus_nodeDetails`).
+    #[error("cannot discover the committee from {node}: {reason}")]
+    Discovery {
+        /// The node asked.
+        node: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// At least half of the nodes refused with the same error.
     #[error("{method}: {nodes} nodes refused: {}", error.text())]
     NodesRefused {

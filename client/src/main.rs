@@ -21,13 +21,8 @@ use torus_client::{
     TorusClient,
 };
 
-/// The endpoints of `scripts/local-net.sh`'s four validators.
-const LOCAL_ENDPOINTS: [&str; 4] = [
-    "http://127.0.0.1:9944",
-    "http://127.0.0.1:9945",
-    "http://127.0.0.1:9946",
-    "http://127.0.0.1:9947",
-];
+/// The node `scripts/local-net.sh` starts first (Alice), asked for the committee by default.
+const LOCAL_NODE: &str = "http://127.0.0.1:9944";
 
 /// Prints a line to standard output; a closed pipe (e.g. `torus ... | head`) ends the command
 /// quietly instead of panicking.
@@ -69,14 +64,19 @@ enum Command {
 
 #[derive(Args)]
 struct Network {
-    /// The nodes' JSON-RPC URLs, comma-separated, in a fixed order. Default: $TORUS_ENDPOINTS,
-    /// else the four validators of scripts/local-net.sh (http://127.0.0.1:9944 to 9947).
+    /// The nodes' JSON-RPC URLs, comma-separated. One URL: that node is asked which committee
+    /// holds the user's key (`torus_nodeDetails`) and its members' published endpoints are
+    /// used. Several: exactly these nodes, in this order (the thresholds are counted from
+    /// them). Default: $TORUS_ENDPOINTS (the same rule), else http://127.0.0.1:9944 (the first
+    /// node of scripts/local-net.sh).
     #[arg(long, value_delimiter = ',')]
     endpoints: Vec<String>,
 }
 
 impl Network {
-    fn client(&self) -> Result<TorusClient> {
+    /// A client of the nodes that hold the key of `user` (verifier, verifier id), or of new
+    /// keys without `user`.
+    async fn client(&self, user: Option<(&str, &str)>) -> Result<TorusClient> {
         let endpoints: Vec<String> = if !self.endpoints.is_empty() {
             self.endpoints.clone()
         } else if let Ok(list) = std::env::var("TORUS_ENDPOINTS") {
@@ -86,9 +86,12 @@ impl Network {
                 .map(str::to_owned)
                 .collect()
         } else {
-            LOCAL_ENDPOINTS.iter().map(|e| (*e).to_owned()).collect()
+            vec![LOCAL_NODE.to_owned()]
         };
-        Ok(TorusClient::try_new(endpoints)?)
+        match endpoints.as_slice() {
+            [node] => Ok(TorusClient::discover(node, user).await?),
+            _ => Ok(TorusClient::try_new(endpoints)?),
+        }
     }
 }
 
@@ -330,7 +333,10 @@ async fn login(args: LoginArgs) -> Result<()> {
     } else {
         args.id_token.clone()
     };
-    let client = args.network.client()?;
+    let client = args
+        .network
+        .client(Some((&args.verifier, &args.verifier_id)))
+        .await?;
     let key = client
         .retrieve_key(&args.verifier, &args.verifier_id, token.trim())
         .await
@@ -372,7 +378,10 @@ fn join(indexes: &[u16]) -> String {
 }
 
 async fn lookup(args: LookupArgs) -> Result<()> {
-    let client = args.network.client()?;
+    let client = args
+        .network
+        .client(Some((&args.verifier, &args.verifier_id)))
+        .await?;
     let info = if args.assign {
         Some(
             client

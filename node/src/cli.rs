@@ -75,6 +75,15 @@ pub struct Cli {
     #[arg(long, value_name = "SOCKET_ADDR")]
     pub torus_api_addr: Vec<std::net::SocketAddr>,
 
+    /// Torus JSON-RPC API (validators): the public URL at which clients reach this node's Torus
+    /// API (e.g. `https://torus.example.com`, or the `--torus-api-addr` behind a proxy). The
+    /// keyholder publishes it on chain (`dkg.set_endpoint`, signed with the DKG session key)
+    /// whenever its key is in the committee, so that clients find the holders of their keys
+    /// from any node (`torus_nodeDetails`). Default on development and local chains:
+    /// `http://127.0.0.1:<--rpc-port>`; elsewhere nothing is published.
+    #[arg(long, value_name = "URL")]
+    pub torus_api_url: Option<String>,
+
     /// Torus JSON-RPC API (validators): requests per second allowed per verifier from one
     /// caller IP address (IPv6: per /64), per node (0: unlimited). Keyed per caller, so that
     /// one address cannot use up a popular verifier's requests for its other users;

@@ -155,20 +155,39 @@ pub fn run() -> sc_cli::Result<()> {
         None => {
             let runner = cli.create_runner(&cli.run)?;
             let misbehavior = cli.dkg_test_misbehavior;
+            if let Some(url) = &cli.torus_api_url {
+                if !torus_primitives::dkg::is_valid_endpoint(url.as_bytes()) {
+                    return Err(sc_cli::Error::Input(format!(
+                        "--torus-api-url {url:?} is not an http:// or https:// URL of at most {} printable ASCII characters",
+                        torus_primitives::dkg::MAX_ENDPOINT_LEN
+                    )));
+                }
+            }
             let api = crate::torus_api::ApiSettings {
                 listen: cli.torus_api_addr.clone(),
+                public_url: cli.torus_api_url.clone(),
                 verifier_rate: cli.torus_api_verifier_rate,
                 verifier_burst: cli.torus_api_verifier_burst,
                 ip_rate: cli.torus_api_ip_rate,
                 ip_burst: cli.torus_api_ip_burst,
             };
             runner.run_node_until_exit(|config| async move {
-                if misbehavior.is_some()
-                    && !matches!(
-                        config.chain_spec.chain_type(),
-                        sc_service::ChainType::Development | sc_service::ChainType::Local
-                    )
-                {
+                let test_chain = matches!(
+                    config.chain_spec.chain_type(),
+                    sc_service::ChainType::Development | sc_service::ChainType::Local
+                );
+                let mut api = api;
+                if api.public_url.is_none() && test_chain {
+                    // Development and local chains run on this machine: publish the RPC port.
+                    let port = config
+                        .rpc
+                        .addr
+                        .as_ref()
+                        .and_then(|endpoints| endpoints.first())
+                        .map_or(config.rpc.port, |endpoint| endpoint.listen_addr.port());
+                    api.public_url = Some(format!("http://127.0.0.1:{port}"));
+                }
+                if misbehavior.is_some() && !test_chain {
                     return Err(sc_cli::Error::Input(
                         "--dkg-test-misbehavior is honoured only on development and local chains"
                             .into(),

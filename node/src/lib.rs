@@ -12,6 +12,7 @@ mod cli;
 mod command;
 pub mod id_token;
 mod keyholder;
+pub mod node_details;
 mod rpc;
 #[allow(clippy::result_large_err)]
 mod rpc_server;

@@ -1,6 +1,6 @@
 //! The node's RPC API beyond what `sc-service` serves itself (chain, state, author, system):
-//! transaction payment, account nonces, and on validators `torus_publicShare` and the Torus
-//! JSON-RPC API ([`crate::torus_api`]).
+//! transaction payment, account nonces, `torus_nodeDetails` ([`crate::node_details`]), and on
+//! validators `torus_publicShare` and the Torus JSON-RPC API ([`crate::torus_api`]).
 
 use std::sync::Arc;
 
@@ -27,6 +27,7 @@ use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash, Nonce}
 
 use crate::{
     keyholder::store::{keystore_secret, ShareStore},
+    node_details::{NodeDetailsApiServer, NodeDetailsRpc},
     torus_api::TorusApi,
 };
 
@@ -72,6 +73,12 @@ where
     let mut module = RpcModule::new(());
     module.merge(System::new(client.clone(), pool).into_rpc())?;
     module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+    module.merge(
+        NodeDetailsRpc {
+            client: client.clone(),
+        }
+        .into_rpc(),
+    )?;
     if let Some(api) = torus_api {
         module.merge(TorusApi::rpc_module(api))?;
     }
@@ -160,12 +167,7 @@ where
             .map_err(|e| error(STORE_ERROR, e.to_string()))?
             .filter(|stored| Some(stored.epoch) == holder)
             .ok_or_else(no_share)?;
-        let share = stored.share(key_id).ok_or_else(|| {
-            error(
-                NO_SHARE,
-                format!("this node holds no share of key {key_id}"),
-            )
-        })?;
+        let share = stored.share(key_id).ok_or_else(no_share)?;
         let point = (ProjectivePoint::GENERATOR * share).to_affine();
         Ok(PublicShare {
             epoch: stored.epoch,

@@ -7,8 +7,8 @@
 //! that server keeps to itself: each call carries the caller's IP address ([`CallerIp`]), so the
 //! Torus API can limit requests per IP. It also differs in two ways that matter on the internet:
 //!
-//! - `--torus-api-addr` listeners serve the Torus API's four methods only (and `GET /health`,
-//!   answered by `system_health`), so a validator exposes its logins without its full RPC
+//! - `--torus-api-addr` listeners serve the Torus API's four methods and `torus_nodeDetails`
+//!   only (and `GET /health`, answered by `system_health`), so a validator exposes its logins without its full RPC
 //!   (`state_call` of multi-megabyte DKG data, `author_*`, subscriptions);
 //! - the request logger never writes the parameters or results of the Torus API's methods (id
 //!   tokens, encrypted shares) at any log level; other calls are logged as Substrate's server
@@ -166,13 +166,16 @@ fn bind(endpoint: RpcEndpoint, torus_only: bool) -> Result<Listener, BoxError> {
     })
 }
 
-/// The methods of `module` that a `--torus-api-addr` listener serves: the Torus API's four and
-/// `system_health` (which `GET /health` calls).
+/// The methods of `module` that a `--torus-api-addr` listener serves: the Torus API's four,
+/// `torus_nodeDetails` and `system_health` (which `GET /health` calls).
 fn torus_only(module: &RpcModule<()>) -> Methods {
     let mut only = module.clone();
     let others: Vec<&'static str> = module
         .method_names()
-        .filter(|name| !torus_rpc_api::methods::ALL.contains(name) && *name != "system_health")
+        .filter(|name| {
+            !torus_rpc_api::methods::ALL.contains(name)
+                && ![torus_rpc_api::methods::NODE_DETAILS, "system_health"].contains(name)
+        })
         .collect();
     for name in others {
         only.remove_method(name);
@@ -567,9 +570,10 @@ mod tests {
     }
 
     #[test]
-    fn a_torus_api_listener_serves_the_four_methods_and_health_only() {
+    fn a_torus_api_listener_serves_the_four_methods_node_details_and_health_only() {
         let mut module = RpcModule::new(());
         for name in torus_rpc_api::methods::ALL.into_iter().chain([
+            torus_rpc_api::methods::NODE_DETAILS,
             "system_health",
             "state_call",
             "author_submitExtrinsic",
@@ -581,7 +585,7 @@ mod tests {
         served.sort();
         let mut expected: Vec<_> = torus_rpc_api::methods::ALL
             .into_iter()
-            .chain(["system_health"])
+            .chain([torus_rpc_api::methods::NODE_DETAILS, "system_health"])
             .collect();
         expected.sort();
         assert_eq!(served, expected);

@@ -331,6 +331,7 @@ pub fn new_full<
             store,
             registry: prometheus_registry.clone(),
             misbehavior,
+            public_url: api.public_url.clone().map(String::into_bytes),
         });
         task_manager.spawn_essential_handle().spawn_blocking(
             "keyholder",

@@ -263,6 +263,14 @@ impl_runtime_apis! {
         fn key_range(range: torus_primitives::BatchId) -> Option<torus_primitives::dkg::KeyRange> {
             Dkg::key_range(range)
         }
+
+        fn nodes(epoch: torus_primitives::dkg::EpochId) -> Option<Vec<torus_primitives::dkg::NodeInfo>> {
+            Dkg::nodes(epoch)
+        }
+
+        fn endpoint(member: torus_primitives::dkg::DkgId) -> Option<(Vec<u8>, u32)> {
+            Dkg::endpoint(&member)
+        }
     }
 
     #[cfg(feature = "runtime-benchmarks")]

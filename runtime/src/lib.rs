@@ -8,7 +8,9 @@
 //! (the validators' batched DKG that fills the buffer).
 //!
 //! Layout: [`configs`] implements each pallet's `Config`, [`apis`] the runtime APIs the node
-//! calls, and [`genesis_config_presets`] the `dev` and `local` genesis states.
+//! calls, [`genesis_config_presets`] the `dev` and `local` genesis states, and [`stake_hold`]
+//! the transaction extension that keeps a leaving validator's stake bonded until the keys it
+//! holds are handed over.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime!` expands deeply.
@@ -24,6 +26,7 @@ pub mod apis;
 pub mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod stake_hold;
 
 use polkadot_sdk::*;
 
@@ -129,6 +132,7 @@ pub type TxExtension = (
     frame_system::CheckGenesis<Runtime>,
     frame_system::CheckEra<Runtime>,
     frame_system::CheckNonce<Runtime>,
+    stake_hold::KeepHandoverStake,
     frame_system::CheckWeight<Runtime>,
     pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
     frame_system::WeightReclaim<Runtime>,

@@ -3,6 +3,9 @@
 // Usage: node retrieve.mjs '<json>' where the JSON has
 //   endpoints: ["http://127.0.0.1:9944", ...], nodePubkeys: [{X, Y}, ...],
 //   verifier, verifierId, idToken
+// or, instead of endpoints and nodePubkeys, discoverFrom: "http://127.0.0.1:9944": the
+// committee that holds the user's key is asked of that node (torus_nodeDetails), as a dapp
+// does (docs/TORUS-API.md).
 // Prints one JSON line: what getPublicAddress and retrieveShares returned.
 //
 // torus.js calls a hosted analytics/"allow" service (citadel) before retrieval: that one
@@ -12,6 +15,23 @@
 import { Torus } from "@toruslabs/torus.js";
 
 const request = JSON.parse(process.argv[2]);
+let indexes;
+if (request.discoverFrom) {
+  const reply = await fetch(request.discoverFrom, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "torus_nodeDetails",
+      params: [{ verifier: request.verifier, verifierId: request.verifierId }],
+    }),
+  });
+  const details = (await reply.json()).result;
+  request.endpoints = details.torusNodeEndpoints;
+  request.nodePubkeys = details.torusNodePub;
+  indexes = details.torusIndexes;
+}
 const ourEndpoints = new Set(request.endpoints);
 const nodeCalls = [];
 const strayCalls = [];
@@ -31,8 +51,7 @@ globalThis.fetch = async (input, init) => {
 };
 
 const torus = new Torus({ clientId: "torus-local-test", network: "sapphire_devnet", enableOneKey: true });
-const n = request.endpoints.length;
-const indexes = Array.from({ length: n }, (_, i) => i + 1);
+indexes ??= Array.from({ length: request.endpoints.length }, (_, i) => i + 1);
 
 const publicAddress = await torus.getPublicAddress(request.endpoints, request.nodePubkeys, {
   verifier: request.verifier,

@@ -703,6 +703,22 @@ pub fn torus_js(
     user: &str,
     token: &str,
 ) -> Result<Value> {
+    run_torus_js(json!({
+        "endpoints": endpoints,
+        "nodePubkeys": node_keys.iter().map(|(x, y)| json!({"X": x, "Y": y})).collect::<Vec<_>>(),
+        "verifier": verifier, "verifierId": user, "idToken": token,
+    }))
+}
+
+/// torus.js as a dapp uses it with discovery: the committee that holds `user`'s key is asked
+/// of the node at `node` (`torus_nodeDetails`), then its lookup and login, as JSON.
+pub fn torus_js_discovering(node: &str, verifier: &str, user: &str, token: &str) -> Result<Value> {
+    run_torus_js(json!({
+        "discoverFrom": node, "verifier": verifier, "verifierId": user, "idToken": token,
+    }))
+}
+
+fn run_torus_js(request: Value) -> Result<Value> {
     // Found at run time (`cargo test` sets the variable): a test binary built from another
     // checkout of the same sources uses this one's npm packages.
     let crate_dir = std::env::var("CARGO_MANIFEST_DIR").context("run by cargo test")?;
@@ -712,11 +728,6 @@ pub fn torus_js(
         "run `npm ci` in {} first (scripts/test.sh does)",
         dir.display()
     );
-    let request = json!({
-        "endpoints": endpoints,
-        "nodePubkeys": node_keys.iter().map(|(x, y)| json!({"X": x, "Y": y})).collect::<Vec<_>>(),
-        "verifier": verifier, "verifierId": user, "idToken": token,
-    });
     let output = Command::new("node")
         .arg(dir.join("retrieve.mjs"))
         .arg(request.to_string())

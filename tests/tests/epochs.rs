@@ -1,26 +1,30 @@
 //! Keys outlive validators, on six real nodes: the keys of users who logged in survive a
-//! proactive refresh (new shares, same public keys), a validator that lost its shares gets new
-//! ones from the next handover, and two validators leaving while two join hands every key to
-//! the new committee; the leavers' share stores end empty, and every user logs in again with
-//! the same key from the new committee (the Rust client and torus.js), a new user too.
+//! proactive refresh (new shares, same public keys), a validator that lost its shares reports
+//! it (clients see it holds none) and gets new ones from the handover its report starts, and two
+//! validators leaving while two join hands every key to the new committee; the leavers' share
+//! stores end empty, and every user logs in again with the same key from the new committee,
+//! found from any one node (the Rust client and torus.js), a new user too.
 
 use std::time::Duration;
 
 use anyhow::{anyhow, ensure, Context, Result};
 use codec::Encode;
+use jsonrpsee::rpc_params;
 use k256::{
-    elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint},
-    AffinePoint, EncodedPoint, ProjectivePoint, Scalar,
+    elliptic_curve::sec1::FromEncodedPoint, AffinePoint, EncodedPoint, ProjectivePoint, Scalar,
 };
-use polkadot_sdk::{pallet_staking, sp_keyring::Sr25519Keyring};
+use polkadot_sdk::{pallet_staking, pallet_sudo, sp_keyring::Sr25519Keyring};
+use serde_json::json;
+use torus_client::{wire::NodeDetails, TorusClient};
 use torus_integration_tests::{
-    endpoint, exclusive, issuer::TestIssuer, torus_js, wait_for, wait_for_keys, Network, Node,
+    endpoint, exclusive, issuer::TestIssuer, torus_js_discovering, wait_for, wait_for_keys,
+    Network, Node,
 };
 use torus_primitives::{
-    dkg::{EpochInfo, KeyRange},
+    dkg::{DkgParams, EpochInfo, KeyRange},
     AssignedKey,
 };
-use torus_runtime::{AccountId, BlockNumber, RuntimeCall};
+use torus_runtime::{AccountId, BlockNumber, RuntimeCall, RuntimeEvent};
 
 const VERIFIER: &str = "epochs-login";
 const USERS: [&str; 3] = ["ursula", "victor", "wendy"];
@@ -174,26 +178,15 @@ async fn shares_of_epoch(
     Ok(shares)
 }
 
-/// The DKG keys of `epoch`'s members `indexes` as torus.js takes node keys: hex X and Y.
-fn node_keys(epoch: &EpochInfo<BlockNumber>, indexes: &[u64]) -> Result<Vec<(String, String)>> {
-    indexes
-        .iter()
-        .map(|i| {
-            let key = epoch
-                .members
-                .get(usize::try_from(*i)?.saturating_sub(1))
-                .context("an index beyond the committee")?;
-            let point =
-                EncodedPoint::from_bytes(AsRef::<[u8]>::as_ref(key)).map_err(|e| anyhow!("{e}"))?;
-            let point = Option::<AffinePoint>::from(AffinePoint::from_encoded_point(&point))
-                .context("not a point")?
-                .to_encoded_point(false);
-            Ok((
-                hex::encode(point.x().context("x")?),
-                hex::encode(point.y().context("y")?),
-            ))
-        })
-        .collect()
+/// `torus_nodeDetails` of `node` for `user`'s key.
+async fn node_details(node: &Node, user: &str) -> Result<NodeDetails> {
+    let details = node
+        .call(
+            "torus_nodeDetails",
+            rpc_params![json!({"verifier": VERIFIER, "verifierId": user})],
+        )
+        .await?;
+    Ok(serde_json::from_value(details)?)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -284,7 +277,30 @@ async fn keys_survive_refresh_lost_shares_and_a_new_committee() -> Result<()> {
     .await?;
 
     // Dave loses his shares (his share files are deleted while he is down): he serves none
-    // until the next handover gives him new ones.
+    // until the next handover gives him new ones. Refreshes are turned off first, so that
+    // only his report can start that handover.
+    with_logs(&network, || async {
+        let alice = network.node("alice");
+        let mut params: DkgParams<BlockNumber> = alice.runtime_api("DkgApi_params", &[]).await?;
+        params.refresh_interval = 0;
+        let call = RuntimeCall::Dkg(pallet_dkg::Call::set_params { params });
+        let events = alice
+            .submit_and_watch(
+                Sr25519Keyring::Alice,
+                RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+                    call: Box::new(call),
+                }),
+            )
+            .await?;
+        ensure!(
+            events
+                .iter()
+                .any(|e| matches!(e, RuntimeEvent::Dkg(pallet_dkg::Event::ParamsSet { .. }))),
+            "refreshes were not turned off: {events:?}"
+        );
+        Ok(())
+    })
+    .await?;
     network.node_mut("dave").kill();
     let store = network
         .node("dave")
@@ -301,6 +317,17 @@ async fn keys_survive_refresh_lost_shares_and_a_new_committee() -> Result<()> {
             public_share(dave, ursula.key_id).await? == Err(4002),
             "dave serves a share he lost"
         );
+        // He reports the loss: until the handover, clients are told he holds nothing.
+        let charlie = network.node("charlie");
+        wait_for(Duration::from_secs(60), || async {
+            let details = node_details(charlie, USERS[0]).await?;
+            Ok(details.current_epoch == refreshed.epoch.to_string()
+                && details.nodes.iter().any(|n| {
+                    n.endpoint.as_deref() == Some(endpoint(dave).as_str()) && !n.holds_shares
+                }))
+        })
+        .await
+        .context("dave's loss is not on chain")?;
         let recovered = settled_epoch(dave, Duration::from_secs(240), |e| {
             e.epoch > refreshed.epoch
         })
@@ -376,7 +403,7 @@ async fn keys_survive_refresh_lost_shares_and_a_new_committee() -> Result<()> {
             .map(|n| network.node(n))
             .collect();
         let ursula = key_of(charlie, USERS[0]).await?;
-        let shares = shares_of_epoch(&new, &ursula, committee.epoch).await?;
+        shares_of_epoch(&new, &ursula, committee.epoch).await?;
         let client = client(&new);
         for (user, key) in USERS.iter().zip(&keys) {
             let login = client
@@ -394,13 +421,26 @@ async fn keys_survive_refresh_lost_shares_and_a_new_committee() -> Result<()> {
             .context("a new user's first login from the new committee")?;
         ensure!(!keys.contains(newcomer.private_key()));
 
-        // The published JavaScript client, unchanged, gets Ursula's key from the new committee.
-        let endpoints: Vec<String> = new.iter().map(|n| endpoint(n)).collect();
-        let indexes: Vec<u64> = shares.iter().map(|(i, _)| *i).collect();
-        let node_keys = node_keys(&committee, &indexes)?;
-        let js = torus_js(
-            &endpoints,
-            &node_keys,
+        // Clients find the new committee from any node, a leaver's too: the Rust client...
+        let details = node_details(network.node("alice"), USERS[1]).await?;
+        ensure!(details.current_epoch == committee.epoch.to_string());
+        let mut published = details.torus_node_endpoints.clone();
+        published.sort();
+        let mut expected: Vec<String> = new.iter().map(|n| endpoint(n)).collect();
+        expected.sort();
+        ensure!(published == expected, "node details list {published:?}");
+        ensure!(details.nodes.iter().all(|n| n.holds_shares));
+        let discovered =
+            TorusClient::discover(&endpoint(network.node("bob")), Some((VERIFIER, USERS[1])))
+                .await?;
+        let login = discovered
+            .retrieve_key(VERIFIER, USERS[1], &issuer.token(USERS[1], true))
+            .await
+            .context("a login through a discovered client")?;
+        ensure!(login.private_key() == &keys[1]);
+        // ...and the published JavaScript client, unchanged, with what torus_nodeDetails gives.
+        let js = torus_js_discovering(
+            &endpoint(network.node("alice")),
             VERIFIER,
             USERS[0],
             &issuer.token(USERS[0], true),

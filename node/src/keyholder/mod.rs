@@ -79,4 +79,7 @@ pub struct KeyholderParams<C, P> {
     pub registry: Option<Registry>,
     /// A test-only misbehaviour (dev/local chains only).
     pub misbehavior: Option<Misbehavior>,
+    /// The public URL of the node's Torus API, published on chain while its DKG key is in the
+    /// committee.
+    pub public_url: Option<Vec<u8>>,
 }

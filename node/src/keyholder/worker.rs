@@ -1,5 +1,7 @@
 //! The keyholder worker's loop and decisions (see the module documentation of `keyholder`).
 
+mod membership;
+
 use std::{
     collections::{BTreeSet, HashMap},
     sync::Arc,
@@ -317,6 +319,10 @@ struct Worker<C, P> {
     received: HashMap<BatchId, Verified>,
     /// Every batch below this one is settled from a finalized block.
     cursor: BatchId,
+    /// The public URL of the node's Torus API, to publish.
+    public_url: Option<Vec<u8>>,
+    /// The endpoint updates and lost-share reports posted.
+    membership: membership::Membership,
 }
 
 /// Run the keyholder worker until one of the client's notification streams ends.
@@ -355,6 +361,8 @@ where
         sent: HashMap::new(),
         received: HashMap::new(),
         cursor,
+        public_url: params.public_url,
+        membership: Default::default(),
     };
     info!(target: LOG_TARGET, "keyholder started (batches settled from finalized blocks: {cursor})");
     // Subscribe before settling what is already final, so that no finality is missed.
@@ -451,6 +459,7 @@ where
             self.received.remove(id);
         }
         self.sent.retain(|(id, _, _), _| running(id));
+        self.stand(at, number, &mine).await;
     }
 
     /// Take the next step in one running batch, as its dealer and its member (recipient)
@@ -694,7 +703,14 @@ where
                 None => Held::Nothing,
             };
             let outcome = match (settle_step(result.as_ref(), &mine, held), &result) {
-                (Settle::Wait, _) | (_, None) => return,
+                (_, None) => {
+                    // Settled up to the finalized block.
+                    if let Err(e) = self.audit_store(finalized, &mine) {
+                        warn!(target: LOG_TARGET, "cannot audit the share store: {e}");
+                    }
+                    return;
+                }
+                (Settle::Wait, _) => return,
                 (Settle::Advance, Some(result)) => {
                     if held == Held::Unreadable {
                         warn!(target: LOG_TARGET, "batch {id}: the stored shares need a DKG key the keystore no longer holds; left as they are");
@@ -717,7 +733,10 @@ where
                     return;
                 }
                 Err(SettleError::Lost(e)) => {
-                    warn!(target: LOG_TARGET, "batch {id}: no shares stored: {e}")
+                    warn!(target: LOG_TARGET, "batch {id}: no shares stored: {e}");
+                    if let Some(result) = &result {
+                        self.membership.lost(result.info.epoch);
+                    }
                 }
             }
             self.received.remove(&id);

@@ -70,6 +70,8 @@ const LIMITER_CAPACITY: usize = 100_000;
 pub struct ApiSettings {
     /// Addresses that serve the Torus API alone (`--torus-api-addr`), besides the RPC port.
     pub listen: Vec<std::net::SocketAddr>,
+    /// The public URL of this node's Torus API, published on chain (`--torus-api-url`).
+    pub public_url: Option<String>,
     /// Requests per second per verifier and caller IP address (0: unlimited).
     pub verifier_rate: u32,
     /// Burst allowance per verifier and caller IP address.

@@ -89,22 +89,30 @@ impl<T: Config> Pallet<T> {
     }
 
     /// Start a refresh epoch (the same members) if one is due: every key range is held by the
-    /// current epoch, which started at least `refresh_interval` blocks ago. Returns the weight.
+    /// current epoch, which started at least `refresh_interval` blocks ago — or, for share
+    /// recovery, a member of it reported lost shares and it started at least one batch's
+    /// timeouts (`deal_timeout + verify_timeout`) ago, so that reports cannot make the network
+    /// refresh more often than that. Returns the weight.
     pub(crate) fn refresh_if_due(
         now: BlockNumberFor<T>,
         params: &DkgParams<BlockNumberFor<T>>,
     ) -> Weight {
-        let reads = T::DbWeight::get().reads(3);
-        if params.refresh_interval == 0u32.into()
-            || StaleRanges::<T>::get() > 0
-            || RangeCount::<T>::get() == 0
-        {
+        let reads = T::DbWeight::get().reads(4);
+        if StaleRanges::<T>::get() > 0 || RangeCount::<T>::get() == 0 {
             return reads;
         }
         let Some(epoch) = Epochs::<T>::get(CurrentEpoch::<T>::get()) else {
             return reads;
         };
-        if now < epoch.started_at.saturating_add(params.refresh_interval) {
+        let refresh = params.refresh_interval != 0u32.into()
+            && now >= epoch.started_at.saturating_add(params.refresh_interval);
+        let recovery = Self::current_epoch_lost_shares()
+            && now
+                >= epoch
+                    .started_at
+                    .saturating_add(params.deal_timeout)
+                    .saturating_add(params.verify_timeout);
+        if !refresh && !recovery {
             return reads;
         }
         Self::start_epoch(epoch.members, true);
@@ -197,8 +205,11 @@ impl<T: Config> Pallet<T> {
         let targeted = RunningBatches::<T>::get().iter().any(|batch| {
             ActiveBatches::<T>::get(batch).is_some_and(|state| state.setup.epoch == epoch)
         });
-        if !targeted {
-            Epochs::<T>::remove(epoch);
+        if targeted {
+            return;
+        }
+        if let Some(record) = Epochs::<T>::take(epoch) {
+            Self::forget_epoch_nodes(epoch, &record);
         }
     }
 }

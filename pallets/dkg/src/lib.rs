@@ -10,7 +10,8 @@
 //! The code is split as FRAME pallets are: `types.rs` (stored types), `messages.rs` (the
 //! unsigned messages: validity and dispatch), `batches.rs` (a batch's life in `on_initialize`,
 //! fresh or handover), `epochs.rs` (committees, epochs, key ranges and which handover is next;
-//! the session handler) and `reading.rs` (what the runtime API reads).
+//! the session handler), `nodes.rs` (published endpoints, lost-share reports, stake kept for
+//! handovers) and `reading.rs` (what the runtime API reads).
 //!
 //! - [`Config`]
 //! - [`Call`]
@@ -41,8 +42,16 @@
 //! the range's holder becomes the current epoch. Until then the old holders keep serving; a
 //! handover that fails leaves the range where it was and is tried again. Handovers go before
 //! fresh batches. A member that lost its shares deals nothing and receives new shares in the
-//! next handover of each range (a refresh, at the latest): share recovery is a handover to the
-//! same committee.
+//! next handover of each range: share recovery is a handover to the same committee. The member
+//! reports the loss ([`Pallet::report_lost_shares`], kept in [`LostShares`]): clients are told
+//! it holds nothing, and a handover of every range to the same committee starts soon after.
+//!
+//! ## The members as clients see them
+//!
+//! Each member publishes the URL of its Torus API ([`Pallet::set_endpoint`], kept in
+//! [`Endpoints`]); [`Pallet::nodes`] lists an epoch's members with their endpoints and lost
+//! reports. [`Pallet::keeps_stake`] tells the runtime which validators must keep their stake
+//! bonded: the members of an epoch that still holds keys the current one takes over.
 //!
 //! ## One batch
 //!
@@ -91,8 +100,8 @@
 //!
 //! [`Pallet::active_batches`], [`Pallet::dealings`], [`Pallet::batch_result`],
 //! [`Pallet::key_commitments`], [`Pallet::params`], [`Pallet::current_epoch`],
-//! [`Pallet::epoch_info`], [`Pallet::holding_epochs`] and [`Pallet::key_range`] answer
-//! [`DkgApi`](torus_primitives::DkgApi).
+//! [`Pallet::epoch_info`], [`Pallet::holding_epochs`], [`Pallet::key_range`], [`Pallet::nodes`]
+//! and [`Pallet::endpoint`] answer [`DkgApi`](torus_primitives::DkgApi).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -111,6 +120,7 @@ pub mod weights;
 mod batches;
 mod epochs;
 mod messages;
+mod nodes;
 mod reading;
 mod types;
 
@@ -122,7 +132,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::transaction_validity::TransactionPriority;
 use torus_crypto::ecies::EncryptionPublicKey;
 use torus_primitives::{
-    dkg::{DkgId, DkgParams, DkgSignature, EpochId, KeyRange, MemberIndex},
+    dkg::{DkgId, DkgParams, DkgSignature, EpochId, KeyRange, MemberIndex, MAX_ENDPOINT_LEN},
     BatchId, KeyBuffer, KeyId,
 };
 
@@ -137,6 +147,10 @@ pub const MAX_COMPLAINT_LEN: u32 = 256;
 
 /// The bound of a complaint's wire bytes.
 pub type MaxComplaintLen = frame_support::traits::ConstU32<MAX_COMPLAINT_LEN>;
+
+/// A published Torus API URL.
+pub type EndpointOf =
+    frame_support::BoundedVec<u8, frame_support::traits::ConstU32<MAX_ENDPOINT_LEN>>;
 
 // `ValidateUnsigned` is deprecated in favour of `#[pallet::authorize]` (which needs
 // `frame_system::AuthorizeCall` in the runtime's transaction extensions); see the README.
@@ -287,6 +301,24 @@ pub mod pallet {
     #[pallet::storage]
     pub type HandingOver<T: Config> = StorageMap<_, Twox64Concat, BatchId, BatchId, OptionQuery>;
 
+    /// The Torus API URL each member's DKG key published, with the update's sequence number.
+    #[pallet::storage]
+    pub type Endpoints<T: Config> =
+        StorageMap<_, Blake2_128Concat, DkgId, EndpointRecord, OptionQuery>;
+
+    /// The members of each epoch that reported they lost their shares of its keys, with the
+    /// block of the report.
+    #[pallet::storage]
+    pub type LostShares<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        EpochId,
+        Twox64Concat,
+        MemberIndex,
+        BlockNumberFor<T>,
+        OptionQuery,
+    >;
+
     /// The number of finished batches in which each account was a member and posted no dealing.
     #[pallet::storage]
     pub type Absences<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
@@ -403,6 +435,11 @@ pub mod pallet {
             from: EpochId,
             to: EpochId,
         },
+        /// The member with DKG key `member` published `endpoint` as its Torus API.
+        EndpointSet { member: DkgId, endpoint: EndpointOf },
+        /// Member `member` of epoch `epoch` lost its shares of the epoch's keys: it serves none
+        /// until a handover (started soon: share recovery) gives it new ones.
+        SharesLost { epoch: EpochId, member: MemberIndex },
         /// The parameters were set.
         ParamsSet {
             params: DkgParams<BlockNumberFor<T>>,
@@ -444,6 +481,16 @@ pub mod pallet {
         InvalidConcurrency,
         /// A timeout is 0.
         ZeroTimeout,
+        /// The endpoint is not an `http://` or `https://` URL of printable ASCII.
+        InvalidEndpoint,
+        /// The key is not a DKG key of the committee or of an epoch's member.
+        NotAMember,
+        /// The sequence number is not one more than the last published (0 for the first).
+        StaleSequence,
+        /// No epoch with this id is recorded.
+        UnknownEpoch,
+        /// The member already reported its shares of this epoch lost.
+        AlreadyReported,
     }
 
     #[pallet::hooks]
@@ -547,6 +594,50 @@ pub mod pallet {
             Self::deposit_event(Event::ParamsSet { params });
             Ok(())
         }
+
+        /// Publish `endpoint` as the Torus API URL of the member with DKG key `member`, signed
+        /// by that key over `endpoint_payload(genesis_hash, member, endpoint, sequence)`;
+        /// `sequence` is one more than the last update's (0 for the first). The key must be in
+        /// the session's committee or an epoch's.
+        ///
+        /// The dispatch origin must be _None_ (the node publishes its own endpoint).
+        #[pallet::call_index(4)]
+        // Priced as a confirmation: one signature check in the validity check, and one read
+        // and one write of a small record (not benchmarked on its own yet).
+        #[pallet::weight(T::WeightInfo::confirm(1))]
+        pub fn set_endpoint(
+            origin: OriginFor<T>,
+            member: DkgId,
+            endpoint: EndpointOf,
+            sequence: u32,
+            signature: DkgSignature,
+        ) -> DispatchResultWithPostInfo {
+            ensure_none(origin)?;
+            let _ = signature;
+            Self::do_set_endpoint(member, endpoint, sequence)?;
+            Ok(Pays::No.into())
+        }
+
+        /// Member `member` of epoch `epoch` reports that it lost its shares of the epoch's
+        /// keys, signed by its DKG key over `lost_shares_payload(genesis_hash, epoch, member)`.
+        /// Clients are no longer sent to it, and if `epoch` is the current epoch a handover of
+        /// every key to the same committee starts soon (share recovery).
+        ///
+        /// The dispatch origin must be _None_.
+        #[pallet::call_index(5)]
+        // Priced as a confirmation (see `set_endpoint`).
+        #[pallet::weight(T::WeightInfo::confirm(1))]
+        pub fn report_lost_shares(
+            origin: OriginFor<T>,
+            epoch: EpochId,
+            member: MemberIndex,
+            signature: DkgSignature,
+        ) -> DispatchResultWithPostInfo {
+            ensure_none(origin)?;
+            let _ = signature;
+            Self::do_report_lost_shares(epoch, member)?;
+            Ok(Pays::No.into())
+        }
     }
 
     #[pallet::validate_unsigned]
@@ -579,6 +670,17 @@ pub mod pallet {
                     member,
                     signature,
                 } => (*batch, *member, Message::Confirmation, &[], signature),
+                Call::set_endpoint {
+                    member,
+                    endpoint,
+                    sequence,
+                    signature,
+                } => return Self::validate_endpoint(member, endpoint, *sequence, signature),
+                Call::report_lost_shares {
+                    epoch,
+                    member,
+                    signature,
+                } => return Self::validate_lost_shares(*epoch, *member, signature),
                 _ => return InvalidTransaction::Call.into(),
             };
             Self::validate_message(batch, member, message, body, signature)

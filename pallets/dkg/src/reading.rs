@@ -18,7 +18,8 @@ use crate::{
 };
 #[cfg(any(test, feature = "try-runtime"))]
 use crate::{
-    BatchKind, HandingOver, NextBatch, PruneQueue, PruneQueueRange, RangeCount, StaleRanges,
+    BatchKind, HandingOver, LostShares, NextBatch, PruneQueue, PruneQueueRange, RangeCount,
+    StaleRanges,
 };
 
 impl<T: Config> Pallet<T> {
@@ -211,6 +212,13 @@ impl<T: Config> Pallet<T> {
             PruneQueue::<T>::iter_keys().all(|k| (head..tail).contains(&k))
                 && PruneQueue::<T>::iter_keys().count() as u64 == tail - head,
             "the prune queue's entries differ from head..tail"
+        );
+        ensure!(
+            LostShares::<T>::iter_keys().all(|(epoch, member)| {
+                Epochs::<T>::get(epoch)
+                    .is_some_and(|e| (1..=e.members.len()).contains(&usize::from(member)))
+            }),
+            "a lost-share report names no member of a recorded epoch"
         );
         Ok(())
     }

@@ -18,7 +18,7 @@ use frame_support::{
 use sp_runtime::{
     traits::{Dispatchable, ValidateUnsigned},
     transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
-    DispatchError,
+    DispatchError, RuntimeAppPublic,
 };
 use torus_crypto::{
     dkg::{self as crypto_dkg, Dealing, Receiver},
@@ -27,8 +27,8 @@ use torus_crypto::{
 };
 use torus_primitives::{
     dkg::{
-        commitments_hash, BatchOutcome, BatchPhase, ComplaintMessage, DkgId, DkgParams, Fault,
-        MemberIndex, MessageKind,
+        commitments_hash, BatchOutcome, BatchPhase, ComplaintMessage, DkgId, DkgParams, EpochId,
+        Fault, MemberIndex, MessageKind,
     },
     BatchId, PublicKey,
 };
@@ -1514,5 +1514,193 @@ fn a_handover_that_too_few_new_members_confirm_leaves_the_range_with_its_holder(
             Dkg::epoch_info(0).is_some(),
             "the old holders keep their shares"
         );
+    });
+}
+
+fn endpoint_call(validator: u32, url: &[u8], sequence: u32) -> DkgCall {
+    let key = member_key(validator);
+    let payload =
+        torus_primitives::dkg::endpoint_payload(&Dkg::genesis_hash(), &key, url, sequence);
+    DkgCall::set_endpoint {
+        member: key.clone(),
+        endpoint: BoundedVec::try_from(url.to_vec()).expect("fits"),
+        sequence,
+        signature: key.sign(&payload).expect("in the keystore"),
+    }
+}
+
+fn lost_call(epoch: EpochId, member: MemberIndex, validator: u32) -> DkgCall {
+    let payload = torus_primitives::dkg::lost_shares_payload(&Dkg::genesis_hash(), epoch, member);
+    DkgCall::report_lost_shares {
+        epoch,
+        member,
+        signature: member_key(validator)
+            .sign(&payload)
+            .expect("in the keystore"),
+    }
+}
+
+fn endpoints_of(epoch: EpochId) -> Vec<Option<Vec<u8>>> {
+    Dkg::nodes(epoch)
+        .expect("a recorded epoch")
+        .into_iter()
+        .map(|n| n.endpoint)
+        .collect()
+}
+
+#[test]
+fn a_member_publishes_its_endpoint_and_only_the_next_update_replaces_it() {
+    scenario(|| {
+        session(4);
+        next_block();
+        let first = endpoint_call(1, b"http://127.0.0.1:9945", 0);
+        assert_eq!(submit(first.clone()).map(|i| i.pays_fee), Ok(Pays::No));
+        System::assert_last_event(
+            Event::EndpointSet {
+                member: member_key(1),
+                endpoint: BoundedVec::try_from(b"http://127.0.0.1:9945".to_vec()).expect("fits"),
+            }
+            .into(),
+        );
+        assert_eq!(
+            endpoints_of(0),
+            vec![None, Some(b"http://127.0.0.1:9945".to_vec()), None, None]
+        );
+        // A replayed or skipped update is stale; the next one replaces the URL.
+        assert_refused(first, Error::<Test>::StaleSequence);
+        assert_refused(
+            endpoint_call(1, b"https://b.example", 2),
+            Error::<Test>::StaleSequence,
+        );
+        assert_ok!(submit(endpoint_call(1, b"https://b.example", 1)));
+        assert_eq!(endpoints_of(0)[1], Some(b"https://b.example".to_vec()));
+        // Not a URL, or not a member's key.
+        assert_refused(
+            endpoint_call(2, b"ftp://c.example", 0),
+            Error::<Test>::InvalidEndpoint,
+        );
+        assert_refused(
+            endpoint_call(2, b"http://c.example/a b", 0),
+            Error::<Test>::InvalidEndpoint,
+        );
+        assert_refused(
+            endpoint_call(9, b"http://c.example", 0),
+            Error::<Test>::NotAMember,
+        );
+        // Signed over another URL, or by another member.
+        let DkgCall::set_endpoint { signature, .. } = endpoint_call(2, b"http://d.example", 0)
+        else {
+            unreachable!()
+        };
+        let forged = DkgCall::set_endpoint {
+            member: member_key(2),
+            endpoint: BoundedVec::try_from(b"http://evil.example".to_vec()).expect("fits"),
+            sequence: 0,
+            signature: signature.clone(),
+        };
+        assert_bad_proof(&forged);
+        let forged = DkgCall::set_endpoint {
+            member: member_key(3),
+            endpoint: BoundedVec::try_from(b"http://d.example".to_vec()).expect("fits"),
+            sequence: 0,
+            signature,
+        };
+        assert_bad_proof(&forged);
+        assert_eq!(endpoints_of(0)[2..], [None, None]);
+    });
+}
+
+#[test]
+fn a_lost_share_report_marks_the_member_and_a_handover_to_the_same_committee_recovers_it() {
+    scenario(|| {
+        let mut rng = rng(44);
+        let old = first_range(&mut rng);
+        assert_eq!(
+            Params::<Test>::get().refresh_interval,
+            0,
+            "no refresh is due"
+        );
+        assert_ok!(submit(lost_call(0, 4, 3)));
+        System::assert_last_event(
+            Event::SharesLost {
+                epoch: 0,
+                member: 4,
+            }
+            .into(),
+        );
+        let lost: Vec<bool> = Dkg::nodes(0)
+            .expect("epoch 0")
+            .iter()
+            .map(|n| n.lost)
+            .collect();
+        assert_eq!(lost, vec![false, false, false, true]);
+        assert_refused(lost_call(0, 4, 3), Error::<Test>::AlreadyReported);
+        assert_refused(lost_call(1, 4, 3), Error::<Test>::UnknownEpoch);
+        assert_refused(lost_call(0, 5, 3), Error::<Test>::UnknownMember);
+        assert_bad_proof(&lost_call(0, 3, 3));
+
+        // A handover to the same committee starts once one batch's timeouts have passed since
+        // the epoch started; member 4 deals nothing and receives new shares.
+        let params = Params::<Test>::get();
+        let started = Dkg::epoch_info(0).expect("epoch 0").started_at;
+        run_to(started + params.deal_timeout + params.verify_timeout - 1);
+        assert_eq!(Dkg::current_epoch(), 0);
+        next_block();
+        System::assert_has_event(
+            Event::EpochStarted {
+                epoch: 1,
+                members: 4,
+                threshold: 3,
+                refresh: true,
+            }
+            .into(),
+        );
+        let handover = Dkg::active_batches()[0].info.batch;
+        run_to(System::block_number() + 5);
+        let new = run_honestly(
+            handover,
+            resharing(&old, 1..=3),
+            &[(1, 0), (2, 1), (3, 2), (4, 3)],
+            &mut rng,
+        );
+        let public_key = Dkg::key_commitments(0).expect("commitments")[0];
+        assert_eq!(public_key_of(&reconstruct(&new, &[1, 2, 4], 0)), public_key);
+        // Epoch 0 is gone with its report; in epoch 1 member 4 holds its shares.
+        assert!(Dkg::nodes(0).is_none());
+        assert_eq!(crate::LostShares::<Test>::iter().count(), 0);
+        assert!(Dkg::nodes(1).expect("epoch 1").iter().all(|n| !n.lost));
+        // No further recovery is due.
+        run_to(System::block_number() + 30);
+        assert_eq!(Dkg::current_epoch(), 1);
+    });
+}
+
+#[test]
+fn the_members_of_an_epoch_handing_over_keep_their_stake_until_it_holds_nothing() {
+    scenario(|| {
+        let mut rng = rng(45);
+        let old = first_range(&mut rng);
+        assert_ok!(submit(endpoint_call(0, b"http://leaver.example", 0)));
+        assert_ok!(submit(endpoint_call(1, b"http://stayer.example", 0)));
+        // Only members of an epoch that holds keys the current one does not keep stake.
+        assert!((0..6).all(|v| !Dkg::keeps_stake(&account(v))));
+        // Validator 0 leaves, 4 joins.
+        session_of(&[1, 2, 3, 4]);
+        assert!((0..4).all(|v| Dkg::keeps_stake(&account(v))));
+        assert!(!Dkg::keeps_stake(&account(4)));
+        next_block();
+        let handover = Dkg::active_batches()[0].info.batch;
+        run_to(System::block_number() + 5);
+        run_honestly(
+            handover,
+            resharing(&old, 1..=3),
+            &[(1, 1), (2, 2), (3, 3), (4, 4)],
+            &mut rng,
+        );
+        assert!(Dkg::epoch_info(0).is_none());
+        assert!((0..6).all(|v| !Dkg::keeps_stake(&account(v))));
+        // The leaver's endpoint is forgotten with its last epoch; the stayer's is kept.
+        assert!(crate::Endpoints::<Test>::get(member_key(0)).is_none());
+        assert_eq!(endpoints_of(1)[0], Some(b"http://stayer.example".to_vec()));
     });
 }

@@ -14,7 +14,7 @@ use torus_primitives::{
     BatchId, KeyId,
 };
 
-use crate::{Config, Error};
+use crate::{Config, EndpointOf, Error};
 
 /// The members of a committee: each member's account and DKG key; member `i` is entry `i − 1`.
 pub type MembersOf<T> =
@@ -50,6 +50,15 @@ pub struct EpochRecord<T: Config> {
     pub threshold: u16,
     /// The block the epoch started in.
     pub started_at: BlockNumberFor<T>,
+}
+
+/// A member's published Torus API URL.
+#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, Clone, PartialEq, Eq, Debug)]
+pub struct EndpointRecord {
+    /// The URL (see `torus_primitives::dkg::is_valid_endpoint`).
+    pub url: EndpointOf,
+    /// The update's sequence number: the next update must carry one more.
+    pub sequence: u32,
 }
 
 /// What a batch does.

@@ -97,6 +97,63 @@ pub struct EpochInfo<BlockNumber> {
     pub started_at: BlockNumber,
 }
 
+/// The longest Torus API URL a member can publish, in bytes.
+pub const MAX_ENDPOINT_LEN: u32 = 256;
+
+/// One member of an epoch as clients see it: where its Torus API is and whether it holds its
+/// shares.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct NodeInfo {
+    /// The member's index in the epoch (the x coordinate of its shares), from 1.
+    pub index: MemberIndex,
+    /// The member's DKG key: it signs the node's commitments (torus.js's node public key).
+    pub key: DkgId,
+    /// The URL of its Torus API that the member published, if any.
+    pub endpoint: Option<Vec<u8>>,
+    /// The member reported that it lost its shares of this epoch's keys: it serves none until
+    /// a handover gives it new ones.
+    pub lost: bool,
+}
+
+/// Whether `url` is a Torus API URL a member may publish: `http://` or `https://` followed by
+/// at least one character, at most [`MAX_ENDPOINT_LEN`] bytes, printable ASCII without spaces.
+pub fn is_valid_endpoint(url: &[u8]) -> bool {
+    let rest = url
+        .strip_prefix(b"https://")
+        .or_else(|| url.strip_prefix(b"http://"));
+    url.len() <= MAX_ENDPOINT_LEN as usize
+        && rest.is_some_and(|rest| !rest.is_empty())
+        && url.iter().all(|b| b.is_ascii_graphic())
+}
+
+/// The domain tag of [`endpoint_payload`].
+pub const ENDPOINT_DOMAIN: [u8; 21] = *b"torus-dkg/endpoint/v1";
+
+/// The bytes a member signs with its DKG key to publish `url` as its Torus API: the domain
+/// tag, the chain's genesis hash, the key, the URL and the update's sequence number (one more
+/// than the last published, from 0), so that an old update cannot be replayed.
+pub fn endpoint_payload(
+    genesis_hash: &[u8; 32],
+    key: &DkgId,
+    url: &[u8],
+    sequence: u32,
+) -> Vec<u8> {
+    (ENDPOINT_DOMAIN, genesis_hash, key, url, sequence).encode()
+}
+
+/// The domain tag of [`lost_shares_payload`].
+pub const LOST_SHARES_DOMAIN: [u8; 17] = *b"torus-dkg/lost/v1";
+
+/// The bytes member `member` of epoch `epoch` signs with its DKG key to report that it lost
+/// its shares of the epoch's keys.
+pub fn lost_shares_payload(
+    genesis_hash: &[u8; 32],
+    epoch: EpochId,
+    member: MemberIndex,
+) -> Vec<u8> {
+    (LOST_SHARES_DOMAIN, genesis_hash, epoch, member).encode()
+}
+
 /// The keys of one finished DKG batch (a key range) and the epoch that holds them now.
 #[derive(
     Clone,
@@ -565,6 +622,68 @@ mod tests {
             payload(7, 8, 1, 2, MessageKind::Dealing, b"body"),
             payload(8, 7, 1, 2, MessageKind::Dealing, b"body")
         );
+    }
+
+    #[test]
+    fn only_printable_http_urls_are_endpoints() {
+        let longest = [
+            b"https://".as_slice(),
+            &[b'a'; MAX_ENDPOINT_LEN as usize - 8],
+        ]
+        .concat();
+        let too_long = [
+            b"https://".as_slice(),
+            &[b'a'; MAX_ENDPOINT_LEN as usize - 7],
+        ]
+        .concat();
+        for good in [
+            &b"http://127.0.0.1:9944"[..],
+            b"https://torus.example.com/jrpc",
+            &longest,
+        ] {
+            assert!(
+                is_valid_endpoint(good),
+                "{:?}",
+                String::from_utf8_lossy(good)
+            );
+        }
+        for bad in [
+            &b""[..],
+            b"http://",
+            b"ftp://example.com",
+            b"example.com",
+            b"http://exa mple.com",
+            b"http://example.com\n",
+            "http://ex\u{e4}mple.com".as_bytes(),
+            &too_long,
+        ] {
+            assert!(
+                !is_valid_endpoint(bad),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn endpoint_and_lost_share_payloads_name_every_field() {
+        let key = DkgId::from(sp_core::ecdsa::Public::from_raw([2; 33]));
+        let other = DkgId::from(sp_core::ecdsa::Public::from_raw([3; 33]));
+        let base = endpoint_payload(&[1; 32], &key, b"http://a", 0);
+        assert!(base.starts_with(b"torus-dkg/endpoint/v1"));
+        for other in [
+            endpoint_payload(&[2; 32], &key, b"http://a", 0),
+            endpoint_payload(&[1; 32], &other, b"http://a", 0),
+            endpoint_payload(&[1; 32], &key, b"http://b", 0),
+            endpoint_payload(&[1; 32], &key, b"http://a", 1),
+        ] {
+            assert_ne!(base, other);
+        }
+        let lost = lost_shares_payload(&[1; 32], 3, 2);
+        assert!(lost.starts_with(b"torus-dkg/lost/v1"));
+        assert_ne!(lost, lost_shares_payload(&[1; 32], 4, 2));
+        assert_ne!(lost, lost_shares_payload(&[1; 32], 3, 1));
+        assert_ne!(lost, lost_shares_payload(&[2; 32], 3, 2));
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub const ID_TOKEN_BASE: i32 = 3100;
 /// This node cannot serve the key (not in the committee, no share, or a share that does not
 /// match the key's commitments).
 pub const NO_SHARE: i32 = 4002;
+/// `torus_nodeDetails`: the epoch that holds the key is not recorded.
+pub const UNKNOWN_EPOCH: i32 = 4003;
 /// The caller is over its request rate for the verifier.
 pub const RATE_LIMITED: i32 = 4290;
 /// The node remembers too many logins at once.

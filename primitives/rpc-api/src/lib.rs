@@ -8,10 +8,11 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`methods`] | the four method names |
+//! | [`methods`] | the method names |
 //! | [`codes`] | the stable error codes of refusals |
 //! | [`params`] | the parameters of each method (what a client sends, what a node reads) |
 //! | [`replies`] | the results, and the ECIES fields a client decrypts |
+//! | [`node_details`] | `torus_nodeDetails`: where the holders of a key are |
 //! | [`encoding`] | hex numbers and points, base64, keccak-256, EIP-55 addresses |
 //!
 //! Serialization writes exactly what a node sends; deserialization is lenient where
@@ -23,9 +24,11 @@
 pub mod codes;
 pub mod encoding;
 pub mod methods;
+pub mod node_details;
 pub mod params;
 pub mod replies;
 
 pub use methods::*;
+pub use node_details::*;
 pub use params::*;
 pub use replies::*;

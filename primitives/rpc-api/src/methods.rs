@@ -16,3 +16,7 @@ pub const ALL: [&str; 4] = [
     COMMITMENT_REQUEST,
     GET_SHARE_OR_KEY_ASSIGN,
 ];
+
+/// `torus_nodeDetails`: the committee that holds a user's key (or new keys), with the
+/// endpoints, public keys and indexes torus.js takes; served by every node.
+pub const NODE_DETAILS: &str = "torus_nodeDetails";

@@ -1,0 +1,210 @@
+//! The member's standing on chain, beside the protocol: the Torus API URL it publishes
+//! (`dkg.set_endpoint`), and the epochs whose shares it lost (`dkg.report_lost_shares`), so that
+//! clients are not sent to it and a handover to the same committee gives it new shares.
+//!
+//! Lost shares are found by an audit of the share store against the finalized chain, once the
+//! store is settled up to a finalized block with no batch running (a share a running handover
+//! has just given is not missed for a lost one): every key range held by an epoch that this
+//! node is a member of must be stored with that epoch. A batch that cannot be settled (its
+//! dealings were pruned while the node was away) is reported at once.
+
+use std::collections::BTreeSet;
+
+use log::{info, warn};
+use polkadot_sdk::{
+    sc_transaction_pool_api::TransactionPool, sp_api::ProvideRuntimeApi,
+    sp_blockchain::HeaderBackend, sp_core::Pair as _,
+};
+use torus_primitives::{
+    dkg::{endpoint_payload, lost_shares_payload, DkgId, EpochId, MemberIndex},
+    BatchId, DkgApi, KeysApi,
+};
+use torus_runtime::{opaque::Block, BlockNumber, Hash};
+
+use super::{Worker, RESEND_AFTER};
+use crate::keyholder::{store::keystore_secret, LOG_TARGET};
+
+/// What the worker keeps about its standing on chain.
+#[derive(Default)]
+pub(super) struct Membership {
+    /// When each DKG key's endpoint update was last posted: (sequence, block).
+    published: std::collections::HashMap<DkgId, (u32, BlockNumber)>,
+    /// Epochs whose shares this node lost and has not seen reported on chain yet, with when
+    /// the report was last posted.
+    lost: std::collections::BTreeMap<EpochId, Option<BlockNumber>>,
+    /// The store was audited against the finalized chain since the node started.
+    audited: bool,
+}
+
+impl Membership {
+    /// Note that this node lost its shares of epoch `epoch`'s keys.
+    pub(super) fn lost(&mut self, epoch: EpochId) {
+        self.lost.entry(epoch).or_insert(None);
+    }
+}
+
+/// Whether a message last posted at `sent` should be posted again at block `now`.
+fn due(sent: Option<BlockNumber>, now: BlockNumber) -> bool {
+    sent.is_none_or(|sent| now >= sent.saturating_add(RESEND_AFTER))
+}
+
+impl<C, P> Worker<C, P>
+where
+    C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
+    C::Api: DkgApi<Block, BlockNumber> + KeysApi<Block>,
+    P: TransactionPool<Block = Block, Hash = Hash> + 'static,
+{
+    /// At the best block `at`: publish the node's Torus API URL for each of its DKG keys in the
+    /// session's committee whose published URL differs, and report the epochs whose shares it
+    /// lost.
+    pub(super) async fn stand(&mut self, at: Hash, now: BlockNumber, mine: &[DkgId]) {
+        if let Err(e) = self.publish_endpoint(at, now, mine).await {
+            warn!(target: LOG_TARGET, "cannot publish the Torus API URL: {e}");
+        }
+        if let Err(e) = self.report_lost(at, now, mine).await {
+            warn!(target: LOG_TARGET, "cannot report lost shares: {e}");
+        }
+    }
+
+    async fn publish_endpoint(
+        &mut self,
+        at: Hash,
+        now: BlockNumber,
+        mine: &[DkgId],
+    ) -> Result<(), String> {
+        let Some(url) = self.public_url.clone() else {
+            return Ok(());
+        };
+        let api = self.client.runtime_api();
+        let committee = api.committee(at).map_err(|e| e.to_string())?;
+        for key in mine.iter().filter(|k| committee.contains(k)) {
+            let published = api.endpoint(at, key.clone()).map_err(|e| e.to_string())?;
+            if published.as_ref().is_some_and(|(u, _)| *u == url) {
+                continue;
+            }
+            let sequence = published.map_or(0, |(_, s)| s.saturating_add(1));
+            let sent = self.membership.published.get(key).copied();
+            if sent.is_some_and(|(s, block)| s == sequence && !due(Some(block), now)) {
+                continue;
+            }
+            let payload = endpoint_payload(&self.genesis_hash, key, &url, sequence);
+            let signature = self.pair(key)?.sign(&payload);
+            let endpoint = url
+                .clone()
+                .try_into()
+                .map_err(|_| "the URL is too long".to_string())?;
+            self.submit(
+                at,
+                pallet_dkg::Call::set_endpoint {
+                    member: key.clone(),
+                    endpoint,
+                    sequence,
+                    signature,
+                },
+            )
+            .await?;
+            self.membership
+                .published
+                .insert(key.clone(), (sequence, now));
+            info!(target: LOG_TARGET, "published the Torus API URL {} for DKG key {key}", String::from_utf8_lossy(&url));
+        }
+        Ok(())
+    }
+
+    async fn report_lost(
+        &mut self,
+        at: Hash,
+        now: BlockNumber,
+        mine: &[DkgId],
+    ) -> Result<(), String> {
+        let epochs: Vec<(EpochId, Option<BlockNumber>)> =
+            self.membership.lost.iter().map(|(e, s)| (*e, *s)).collect();
+        for (epoch, sent) in epochs {
+            let nodes = self
+                .client
+                .runtime_api()
+                .nodes(at, epoch)
+                .map_err(|e| e.to_string())?;
+            let me = nodes
+                .as_ref()
+                .and_then(|nodes| nodes.iter().find(|n| mine.contains(&n.key)));
+            let Some(me) = me.filter(|me| !me.lost) else {
+                // Reported, or the epoch (or this node's place in it) is gone.
+                self.membership.lost.remove(&epoch);
+                continue;
+            };
+            if !due(sent, now) {
+                continue;
+            }
+            let (index, key): (MemberIndex, DkgId) = (me.index, me.key.clone());
+            let payload = lost_shares_payload(&self.genesis_hash, epoch, index);
+            let signature = self.pair(&key)?.sign(&payload);
+            self.submit(
+                at,
+                pallet_dkg::Call::report_lost_shares {
+                    epoch,
+                    member: index,
+                    signature,
+                },
+            )
+            .await?;
+            self.membership.lost.insert(epoch, Some(now));
+            warn!(target: LOG_TARGET, "reported the loss of this node's shares of epoch {epoch} (member {index}): a handover will give it new ones");
+        }
+        Ok(())
+    }
+
+    /// Once after the start, when the store is settled up to the finalized block `finalized`
+    /// and no batch runs there: note every epoch this node is a member of that holds a key
+    /// range whose shares are not stored for it.
+    pub(super) fn audit_store(&mut self, finalized: Hash, mine: &[DkgId]) -> Result<(), String> {
+        if self.membership.audited {
+            return Ok(());
+        }
+        let api = self.client.runtime_api();
+        if !api
+            .active_batches(finalized)
+            .map_err(|e| e.to_string())?
+            .is_empty()
+        {
+            return Ok(());
+        }
+        let mut lost = BTreeSet::new();
+        for epoch in api.holding_epochs(finalized).map_err(|e| e.to_string())? {
+            if !epoch.members.iter().any(|k| mine.contains(k)) {
+                continue;
+            }
+            for range in self.ranges_held_by(finalized, epoch.epoch)? {
+                let stored = self
+                    .store
+                    .load(range, |key| keystore_secret(&self.keystore, key))
+                    .ok()
+                    .flatten();
+                if stored.is_none_or(|s| s.epoch != epoch.epoch) {
+                    lost.insert(epoch.epoch);
+                    break;
+                }
+            }
+        }
+        for epoch in lost {
+            warn!(target: LOG_TARGET, "the share store lacks shares of key ranges held by epoch {epoch}, of which this node is a member");
+            self.membership.lost(epoch);
+        }
+        self.membership.audited = true;
+        Ok(())
+    }
+
+    /// The key ranges held by `epoch` in the block `at` (every batch below the cursor).
+    fn ranges_held_by(&self, at: Hash, epoch: EpochId) -> Result<Vec<BatchId>, String> {
+        let api = self.client.runtime_api();
+        let mut ranges = Vec::new();
+        for id in 0..self.cursor {
+            if let Some(range) = api.key_range(at, id).map_err(|e| e.to_string())? {
+                if range.holder == epoch {
+                    ranges.push(range.range);
+                }
+            }
+        }
+        Ok(ranges)
+    }
+}
