@@ -50,6 +50,9 @@ pub const DEV_DKG_KEYS: [(&str, [u8; 33]); 4] = [
 pub const DKG_TARGET_BUFFER: u64 = 1024;
 /// Keys per DKG batch on the test chains.
 pub const DKG_BATCH_SIZE: u32 = 256;
+/// DKG batches (fresh or handovers) that run at once on the test chains: a batch lasts about
+/// four blocks and up to four start per block.
+pub const DKG_CONCURRENT_BATCHES: u32 = 8;
 /// Blocks each DKG phase may last on the test chains (phases end early when every member has
 /// acted; the deadline matters only when one is offline).
 pub const DKG_PHASE_TIMEOUT: BlockNumber = 8;
@@ -110,7 +113,7 @@ fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: Acc
         dkg: DkgConfig {
             target_buffer: DKG_TARGET_BUFFER,
             batch_size: DKG_BATCH_SIZE,
-            max_concurrent_batches: 4,
+            max_concurrent_batches: DKG_CONCURRENT_BATCHES,
             deal_timeout: DKG_PHASE_TIMEOUT,
             verify_timeout: DKG_PHASE_TIMEOUT,
             refresh_interval: DKG_REFRESH_INTERVAL,

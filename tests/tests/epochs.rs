@@ -189,6 +189,29 @@ async fn node_details(node: &Node, user: &str) -> Result<NodeDetails> {
     Ok(serde_json::from_value(details)?)
 }
 
+/// Changes the DKG's parameters with `change`, as root (Alice is the sudo key of the local
+/// chain), and waits until a block applies them.
+async fn set_params(node: &Node, change: impl FnOnce(&mut DkgParams<BlockNumber>)) -> Result<()> {
+    let mut params: DkgParams<BlockNumber> = node.runtime_api("DkgApi_params", &[]).await?;
+    change(&mut params);
+    let call = RuntimeCall::Dkg(pallet_dkg::Call::set_params { params });
+    let events = node
+        .submit_and_watch(
+            Sr25519Keyring::Alice,
+            RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+                call: Box::new(call),
+            }),
+        )
+        .await?;
+    ensure!(
+        events
+            .iter()
+            .any(|e| matches!(e, RuntimeEvent::Dkg(pallet_dkg::Event::ParamsSet { .. }))),
+        "the parameters were not set: {events:?}"
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn keys_survive_refresh_lost_shares_and_a_new_committee() -> Result<()> {
     let _guard = exclusive().await;
@@ -279,26 +302,8 @@ async fn keys_survive_refresh_lost_shares_and_a_new_committee() -> Result<()> {
     // Dave loses his shares (his share files are deleted while he is down): he serves none
     // until the next handover gives him new ones. Refreshes are turned off first, so that
     // only his report can start that handover.
-    with_logs(&network, || async {
-        let alice = network.node("alice");
-        let mut params: DkgParams<BlockNumber> = alice.runtime_api("DkgApi_params", &[]).await?;
-        params.refresh_interval = 0;
-        let call = RuntimeCall::Dkg(pallet_dkg::Call::set_params { params });
-        let events = alice
-            .submit_and_watch(
-                Sr25519Keyring::Alice,
-                RuntimeCall::Sudo(pallet_sudo::Call::sudo {
-                    call: Box::new(call),
-                }),
-            )
-            .await?;
-        ensure!(
-            events
-                .iter()
-                .any(|e| matches!(e, RuntimeEvent::Dkg(pallet_dkg::Event::ParamsSet { .. }))),
-            "refreshes were not turned off: {events:?}"
-        );
-        Ok(())
+    with_logs(&network, || {
+        set_params(network.node("alice"), |p| p.refresh_interval = 0)
     })
     .await?;
     network.node_mut("dave").kill();
@@ -448,6 +453,72 @@ async fn keys_survive_refresh_lost_shares_and_a_new_committee() -> Result<()> {
         ensure!(
             js["login"]["privateKey"].as_str() == Some(hex::encode(keys[0].to_bytes()).as_str()),
             "torus.js reconstructed another key: {js}"
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// Reshare throughput on four validators (a measurement, not a check; run with
+/// `cargo test -p torus-integration-tests --test epochs -- --ignored --nocapture`): the buffer
+/// is filled to `$TORUS_HANDOVER_KEYS` keys (default 10 240), then a refresh hands every key
+/// over to a new epoch of the same validators; printed: the keys, the time from the first
+/// finalized block with two epochs to the finalized block in which the new one holds every
+/// range, the blocks that took, and the bytes of extrinsics per key.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn measure_the_handover_throughput() -> Result<()> {
+    let _guard = exclusive().await;
+    let network = Network::local_validators().await?;
+    let alice = network.node("alice");
+    let keys: u64 = std::env::var("TORUS_HANDOVER_KEYS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(10_240);
+    with_logs(&network, || async {
+        set_params(alice, |p| {
+            p.target_buffer = keys;
+            p.refresh_interval = 0;
+        })
+        .await?;
+        let filling = std::time::Instant::now();
+        poll(Duration::from_secs(900), || async {
+            let size: u64 = alice.runtime_api_finalized("KeysApi_buffer_size", &[]).await?;
+            let running: Vec<torus_primitives::dkg::ActiveBatch<BlockNumber>> =
+                alice.runtime_api_finalized("DkgApi_active_batches", &[]).await?;
+            Ok((size >= keys && running.is_empty()).then_some(()))
+        })
+        .await
+        .context("the buffer did not fill")?;
+        println!("filled the buffer to {keys} keys in {:?}", filling.elapsed());
+        let first = holding_epochs(alice).await?[0].epoch;
+        set_params(alice, |p| p.refresh_interval = 1).await?;
+        wait_for(Duration::from_secs(120), || async {
+            Ok(holding_epochs(alice).await?.len() > 1)
+        })
+        .await
+        .context("no refresh started")?;
+        let (started, start_block) = (std::time::Instant::now(), alice.finalized_number().await?);
+        // Stop refreshing again once this one is done.
+        set_params(alice, |p| p.refresh_interval = 0).await?;
+        settled_epoch(alice, Duration::from_secs(1800), |e| e.epoch > first)
+            .await
+            .context("the refresh did not complete")?;
+        let (seconds, end_block) = (started.elapsed().as_secs_f64(), alice.finalized_number().await?);
+        let mut bytes = 0usize;
+        for number in start_block..=end_block {
+            let hash = alice.call("chain_getBlockHash", rpc_params![number]).await?;
+            let block = alice.call("chain_getBlock", rpc_params![hash]).await?;
+            bytes += block["block"]["extrinsics"]
+                .as_array()
+                .map(|xts| xts.iter().map(|x| x.as_str().map_or(0, |s| s.len() / 2 - 1)).sum())
+                .unwrap_or(0);
+        }
+        println!(
+            "handover of {keys} keys by 4 validators: {seconds:.1} s = {:.0} keys/s; {} blocks; {:.0} bytes of extrinsics per key",
+            keys as f64 / seconds,
+            end_block - start_block,
+            bytes as f64 / keys as f64,
         );
         Ok(())
     })

@@ -1,6 +1,7 @@
 //! A batch's life in `on_initialize`: start (fresh keys for the buffer, or the handover of a
-//! key range), the end of its dealing phase, its finish (the keys, or their new sharing, from
-//! the qualified dealings), and the pruning of its dealings.
+//! key range; up to [`MAX_STARTS_PER_BLOCK`] a block), the end of its dealing phase, its finish
+//! (the keys, or their new sharing, from the qualified dealings; as many a block as fit
+//! [`FINISH_SHARE`] of its weight, oldest first), and the pruning of its dealings.
 
 use alloc::vec::Vec;
 use codec::{Compact, CompactLen, Encode};
@@ -32,6 +33,14 @@ use crate::{
 /// commitments weigh each dealer's points by its Lagrange coefficient: `b · (t′ − 1) · t`
 /// multiplications on top of what finishing a fresh batch costs.
 const SCALAR_MULTIPLICATION_PS: u64 = 220_000_000;
+
+/// At most this many batches start in one block.
+pub(crate) const MAX_STARTS_PER_BLOCK: u32 = 4;
+
+/// The share of a block's weight that finishing batches may take in `on_initialize` (two
+/// 256-key handovers among four validators, at their estimated weight); the oldest batch due
+/// to finish always may, whatever it weighs.
+const FINISH_SHARE: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(50);
 
 impl<T: Config> Pallet<T> {
     /// The DKG configuration of a batch: fresh keys among the members, or the handover of a
@@ -158,7 +167,8 @@ impl<T: Config> Pallet<T> {
             weight.saturating_accrue(T::WeightInfo::prune_dealings(n));
         }
         let params = Params::<T>::get();
-        let mut finished = false;
+        let finish_budget = FINISH_SHARE * T::BlockWeights::get().max_block;
+        let mut finishing = Weight::zero();
         let mut pending_keys: u64 = 0;
         for batch in running {
             let Some(state) = ActiveBatches::<T>::get(batch) else {
@@ -167,25 +177,42 @@ impl<T: Config> Pallet<T> {
             let (n, b) = (state.setup.size(), state.setup.batch_size);
             let fresh = matches!(state.setup.kind, BatchKind::Fresh);
             let finish_weight = Self::finish_weight(&state.setup);
-            match Self::step(batch, state, now, &params, !finished) {
+            let may_finish = finishing == Weight::zero()
+                || finishing
+                    .saturating_add(finish_weight)
+                    .all_lte(finish_budget);
+            match Self::step(batch, state, now, &params, may_finish) {
                 Step::Idle => pending_keys.saturating_accrue(if fresh { b.into() } else { 0 }),
                 Step::DealingEnded => {
                     pending_keys.saturating_accrue(if fresh { b.into() } else { 0 });
                     weight.saturating_accrue(T::WeightInfo::end_dealing(n));
                 }
                 Step::Finished(computed) => {
-                    finished = true;
-                    weight.saturating_accrue(if computed {
+                    let spent = if computed {
                         finish_weight
                     } else {
                         T::WeightInfo::abandon_batch(n)
-                    });
+                    };
+                    finishing.saturating_accrue(spent);
+                    weight.saturating_accrue(spent);
                 }
             }
         }
         weight.saturating_accrue(Self::refresh_if_due(now, &params));
-        if let Some(n) = Self::try_start_batch(now, &params, pending_keys) {
+        for _ in 0..MAX_STARTS_PER_BLOCK {
+            let batch = NextBatch::<T>::get();
+            let Some(n) = Self::try_start_batch(now, &params, pending_keys) else {
+                break;
+            };
             weight.saturating_accrue(T::WeightInfo::start_batch(n));
+            let Some(started) = ActiveBatches::<T>::get(batch) else {
+                // The committee was read but nothing started.
+                break;
+            };
+            weight.saturating_accrue(T::DbWeight::get().reads(1));
+            if matches!(started.setup.kind, BatchKind::Fresh) {
+                pending_keys.saturating_accrue(started.setup.batch_size.into());
+            }
         }
         weight
     }

@@ -55,7 +55,7 @@
 //!
 //! ## One batch
 //!
-//! 1. **Start** (in `on_initialize`, at most one new batch per block): when the committee is not
+//! 1. **Start** (in `on_initialize`, up to four new batches per block): when the committee is not
 //!    empty, fewer than `max_concurrent_batches` batches run and the buffer plus the keys of the
 //!    running batches are fewer than `target_buffer`, batch [`NextBatch`] starts with a snapshot
 //!    of the committee (`n` members, threshold `t = ⌊n/2⌋ + 1`). Its size is the smallest of
@@ -72,8 +72,9 @@
 //!    `verify_complaint` and disqualifies the dealer or the complainer), then confirms
 //!    ([`Pallet::confirm`]). The phase ends when every qualified dealer has confirmed or after
 //!    its deadline.
-//! 4. **Finish** (in `on_initialize`, at most one batch per block, oldest first): the qualified
-//!    set is every member with an accepted dealing that is not disqualified. With at least `t`
+//! 4. **Finish** (in `on_initialize`, oldest first, as many per block as fit 50 % of its weight,
+//!    at least one): the qualified set is every member with an accepted dealing that is not
+//!    disqualified. With at least `t`
 //!    of them the group commitments of the batch's keys are computed from their dealings; the
 //!    keys (public key = constant term) go to the buffer ([`Config::KeyBuffer`]) and each key's
 //!    group commitment is stored in [`KeyCommitments`]. Otherwise the batch is abandoned. Either

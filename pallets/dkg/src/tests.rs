@@ -607,7 +607,38 @@ fn a_buffer_that_refuses_the_keys_abandons_the_batch() {
 }
 
 #[test]
-fn at_most_one_batch_starts_per_block_up_to_the_concurrency() {
+fn several_batches_start_in_a_block_up_to_the_concurrency_and_the_buffer_target() {
+    scenario(|| {
+        let params = |target_buffer| DkgParams {
+            target_buffer,
+            batch_size: 2,
+            max_concurrent_batches: 2,
+            deal_timeout: 5,
+            verify_timeout: 5,
+            refresh_interval: 0,
+        };
+        // One batch of two keys fills a target of two: the second does not start.
+        assert_ok!(Dkg::set_params(RuntimeOrigin::root(), params(2)));
+        session(2);
+        next_block();
+        assert_eq!(RunningBatches::<Test>::get().into_inner(), vec![0]);
+        // A larger target: the next block starts one more, up to the concurrency of two.
+        assert_ok!(Dkg::set_params(RuntimeOrigin::root(), params(100)));
+        next_block();
+        assert_eq!(RunningBatches::<Test>::get().into_inner(), vec![0, 1]);
+        next_block();
+        assert_eq!(
+            Dkg::active_batches()
+                .iter()
+                .map(|b| b.info.batch)
+                .collect::<Vec<_>>(),
+            vec![0, 1]
+        );
+    });
+}
+
+#[test]
+fn batches_that_are_due_in_the_same_block_finish_together_and_new_ones_start() {
     scenario(|| {
         assert_ok!(Dkg::set_params(
             RuntimeOrigin::root(),
@@ -622,18 +653,28 @@ fn at_most_one_batch_starts_per_block_up_to_the_concurrency() {
         ));
         session(2);
         next_block();
-        assert_eq!(RunningBatches::<Test>::get().into_inner(), vec![0]);
-        next_block();
         assert_eq!(RunningBatches::<Test>::get().into_inner(), vec![0, 1]);
+        let mut rng = rng(46);
+        for batch in [0, 1] {
+            for dealer in [1, 2] {
+                let bytes = wire(&dealing::<Test>(batch, dealer, &mut rng));
+                assert_ok!(submit(dealing_call(batch, dealer, bytes)));
+            }
+        }
         next_block();
-        assert_eq!(RunningBatches::<Test>::get().len(), 2);
-        assert_eq!(
-            Dkg::active_batches()
-                .iter()
-                .map(|b| b.info.batch)
-                .collect::<Vec<_>>(),
-            vec![0, 1]
-        );
+        for batch in [0, 1] {
+            for member in [1, 2] {
+                assert_ok!(submit(confirm_call(batch, member)));
+            }
+        }
+        next_block();
+        for batch in [0, 1] {
+            assert!(matches!(
+                Dkg::batch_result(batch).map(|r| r.outcome),
+                Some(BatchOutcome::Completed { .. })
+            ));
+        }
+        assert_eq!(RunningBatches::<Test>::get().into_inner(), vec![2, 3]);
     });
 }
 

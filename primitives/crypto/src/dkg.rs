@@ -69,7 +69,10 @@ use alloc::{vec, vec::Vec};
 use core::fmt;
 
 use k256::{
-    elliptic_curve::{ops::MulByGenerator, BatchNormalize},
+    elliptic_curve::{
+        ops::{LinearCombination, MulByGenerator},
+        BatchNormalize,
+    },
     AffinePoint, ProjectivePoint, Scalar,
 };
 use rand_core::{CryptoRng, RngCore};
@@ -790,15 +793,34 @@ fn aggregate_commitments(
     (0..config.batch_size as usize)
         .map(|b| {
             let mut points = vec![ProjectivePoint::IDENTITY; t];
-            for (d, wd) in qualified.iter().zip(&w) {
-                for (k, p) in d.key_points(config, b).iter().enumerate().take(c) {
-                    // Fresh and refresh weights are all one (public): an addition instead of
-                    // a scalar multiplication, which in the runtime's wasm is ~1000× dearer.
-                    points[first + k] += if *wd == Scalar::ONE {
-                        ProjectivePoint::from(*p)
-                    } else {
-                        ProjectivePoint::from(*p) * wd
-                    };
+            if w.iter().all(|wd| *wd == Scalar::ONE) {
+                // Fresh and refresh weights are all one (public): additions instead of scalar
+                // multiplications, which in the runtime's wasm are ~1000× dearer.
+                for d in qualified {
+                    for (k, p) in d.key_points(config, b).iter().enumerate().take(c) {
+                        points[first + k] += ProjectivePoint::from(*p);
+                    }
+                }
+            } else {
+                // Lagrange weights: two dealers at a time, sharing the doublings.
+                for (pair, weights) in qualified.chunks(2).zip(w.chunks(2)) {
+                    for (k, slot) in points.iter_mut().skip(first).take(c).enumerate() {
+                        let point = |d: &CheckedDealing| {
+                            d.key_points(config, b)
+                                .get(k)
+                                .map(|p| ProjectivePoint::from(*p))
+                        };
+                        *slot += match (pair, weights) {
+                            ([x, y], [wx, wy]) => ProjectivePoint::lincomb(
+                                &point(x).ok_or(Error::InvalidConfig)?,
+                                wx,
+                                &point(y).ok_or(Error::InvalidConfig)?,
+                                wy,
+                            ),
+                            ([x], [wx]) => point(x).ok_or(Error::InvalidConfig)? * wx,
+                            _ => return Err(Error::InvalidConfig),
+                        };
+                    }
                 }
             }
             match &config.kind {

@@ -222,6 +222,21 @@ fn reconstruct_matching_skips_wrong_shares_like_the_torus_client() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
+    /// Multiplying by a participant's index is the scalar multiplication, and a public share
+    /// is the commitment polynomial evaluated at the index.
+    #[test]
+    fn public_shares_by_index_multiplication_equal_the_evaluation(seed in any::<u64>(), index in 1u16.., t in 1u16..6) {
+        let mut r = rng(seed);
+        let point = ProjectivePoint::mul_by_generator(&Scalar::random(&mut r));
+        prop_assert_eq!(vss::mul_by_index(&point, index), point * Scalar::from(u64::from(index)));
+        prop_assert_eq!(vss::mul_by_index(&point, 0), ProjectivePoint::IDENTITY);
+        let (c, _) = vss::deal(Scalar::random(&mut r), t, t, &mut r).unwrap();
+        prop_assert_eq!(
+            c.public_share(index).unwrap(),
+            c.evaluate(&Scalar::from(u64::from(index)))
+        );
+    }
+
     /// Any t shares reconstruct; t − 1 shares give a value unrelated to the secret.
     #[test]
     fn any_t_shares_reconstruct_and_t_minus_1_do_not(seed in any::<u64>(), n in 1u16..9, t_off in 0u16..8, pick in any::<u64>()) {
