@@ -44,22 +44,23 @@ impl core::fmt::Debug for KeepHandoverStake {
 impl KeepHandoverStake {
     /// Whether `who` may make `call` now.
     pub fn allows(who: &AccountId, call: &RuntimeCall) -> bool {
-        let withdraws = match call {
-            RuntimeCall::Staking(pallet_staking::Call::withdraw_unbonded { .. }) => true,
-            RuntimeCall::Staking(pallet_staking::Call::unbond { .. }) => {
-                let chunks: u32 = <Runtime as pallet_staking::Config>::MaxUnlockingChunks::get();
-                pallet_staking::Ledger::<Runtime>::get(who)
-                    .is_some_and(|ledger| ledger.unlocking.len() >= chunks as usize)
-            }
-            _ => false,
-        };
-        if !withdraws {
+        let RuntimeCall::Staking(
+            call @ (pallet_staking::Call::withdraw_unbonded { .. }
+            | pallet_staking::Call::unbond { .. }),
+        ) = call
+        else {
             return true;
-        }
-        let stash = pallet_staking::Ledger::<Runtime>::get(who)
-            .map(|ledger| ledger.stash)
-            .unwrap_or_else(|| who.clone());
-        !pallet_dkg::Pallet::<Runtime>::keeps_stake(&stash)
+        };
+        let ledger = pallet_staking::Ledger::<Runtime>::get(who);
+        let chunks: u32 = <Runtime as pallet_staking::Config>::MaxUnlockingChunks::get();
+        let withdraws = match call {
+            pallet_staking::Call::unbond { .. } => ledger
+                .as_ref()
+                .is_some_and(|ledger| ledger.unlocking.len() >= chunks as usize),
+            _ => true,
+        };
+        let stash = ledger.map_or_else(|| who.clone(), |ledger| ledger.stash);
+        !withdraws || !pallet_dkg::Pallet::<Runtime>::keeps_stake(&stash)
     }
 }
 

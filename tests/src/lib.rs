@@ -25,14 +25,14 @@ use jsonrpsee::{
 };
 use polkadot_sdk::{
     frame_support::storage::storage_prefix,
-    frame_system, pallet_session, pallet_staking,
+    frame_system, pallet_session, pallet_staking, pallet_sudo,
     sp_core::{Bytes, H256},
     sp_keyring::Sr25519Keyring,
 };
 use serde_json::{json, Value};
 use tokio::sync::{Mutex, MutexGuard};
-use torus_primitives::VerifierConfig;
-use torus_runtime::{Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
+use torus_primitives::{dkg::DkgParams, VerifierConfig};
+use torus_runtime::{BlockNumber, Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
 
 /// The keys of allowance [`Node::register_verifier`] buys for a test's verifier: more than any
 /// test assigns (1 000 TORUS of a dev account's 1 000 000 at the runtime's 0.01 TORUS a key).
@@ -323,6 +323,32 @@ impl Node {
     pub async fn allowance(&self, name: &str) -> Result<u32> {
         self.runtime_api("KeysApi_allowance", &name.as_bytes().to_vec().encode())
             .await
+    }
+
+    /// Changes the DKG's parameters (read at the best block) with `change`, as root (Alice is
+    /// the sudo key of the test chains), and waits until a block applies them.
+    pub async fn set_dkg_params(
+        &self,
+        change: impl FnOnce(&mut DkgParams<BlockNumber>),
+    ) -> Result<()> {
+        let mut params: DkgParams<BlockNumber> = self.runtime_api("DkgApi_params", &[]).await?;
+        change(&mut params);
+        let call = RuntimeCall::Dkg(pallet_dkg::Call::set_params { params });
+        let events = self
+            .submit_and_watch(
+                Sr25519Keyring::Alice,
+                RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+                    call: Box::new(call),
+                }),
+            )
+            .await?;
+        ensure!(
+            events
+                .iter()
+                .any(|e| matches!(e, RuntimeEvent::Dkg(pallet_dkg::Event::ParamsSet { .. }))),
+            "the DKG parameters were not set: {events:?}"
+        );
+        Ok(())
     }
 
     /// Calls a runtime API function (`Trait_method`) at the best block with SCALE-encoded

@@ -13,8 +13,7 @@ use k256::{
 };
 use polkadot_sdk::{
     frame_support::{dispatch::PerDispatchClass, weights::Weight},
-    frame_system, pallet_sudo,
-    sp_keyring::Sr25519Keyring,
+    frame_system,
 };
 use torus_integration_tests::{exclusive, wait_for, Network, Node};
 use torus_primitives::{
@@ -23,7 +22,7 @@ use torus_primitives::{
 };
 use torus_runtime::{
     genesis_config_presets::{DEV_DKG_KEYS, DKG_BATCH_SIZE, DKG_TARGET_BUFFER},
-    BlockNumber, Runtime, RuntimeCall,
+    BlockNumber, Runtime,
 };
 
 /// Runs `test`; on failure, adds the tail of every node's log to the error.
@@ -464,16 +463,7 @@ async fn a_validator_killed_mid_batch_keeps_its_shares_and_the_buffer_keeps_fill
         let alice = network.node("alice");
         let killed_at = buffer_size(alice).await?;
         let target = 2 * DKG_TARGET_BUFFER;
-        let mut params: DkgParams<BlockNumber> = alice.runtime_api("DkgApi_params", &[]).await?;
-        params.target_buffer = target;
-        alice
-            .submit_and_watch(
-                Sr25519Keyring::Alice,
-                RuntimeCall::Sudo(pallet_sudo::Call::sudo {
-                    call: Box::new(RuntimeCall::Dkg(pallet_dkg::Call::set_params { params })),
-                }),
-            )
-            .await?;
+        alice.set_dkg_params(|p| p.target_buffer = target).await?;
         wait_buffer(alice, killed_at + batch, Duration::from_secs(180))
             .await
             .context("no batch completed while bob was down")?;
@@ -544,21 +534,17 @@ async fn measure_the_sustained_fill_rate() -> Result<()> {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(4);
-    let params = DkgParams {
-        target_buffer: 1_000_000,
-        batch_size,
-        max_concurrent_batches: concurrency,
-        deal_timeout: 5,
-        verify_timeout: 5,
-        refresh_interval: 0,
-    };
     alice
-        .submit_and_watch(
-            Sr25519Keyring::Alice,
-            RuntimeCall::Sudo(pallet_sudo::Call::sudo {
-                call: Box::new(RuntimeCall::Dkg(pallet_dkg::Call::set_params { params })),
-            }),
-        )
+        .set_dkg_params(|p| {
+            *p = DkgParams {
+                target_buffer: 1_000_000,
+                batch_size,
+                max_concurrent_batches: concurrency,
+                deal_timeout: 5,
+                verify_timeout: 5,
+                refresh_interval: 0,
+            }
+        })
         .await?;
     // Warm up past the first batches, then measure.
     wait_buffer(alice, 2_000, Duration::from_secs(300)).await?;

@@ -13,7 +13,7 @@ use jsonrpsee::rpc_params;
 use k256::{
     elliptic_curve::sec1::FromEncodedPoint, AffinePoint, EncodedPoint, ProjectivePoint, Scalar,
 };
-use polkadot_sdk::{pallet_staking, pallet_sudo, sp_keyring::Sr25519Keyring};
+use polkadot_sdk::{pallet_staking, sp_keyring::Sr25519Keyring};
 use serde_json::json;
 use torus_client::{wire::NodeDetails, TorusClient};
 use torus_integration_tests::{
@@ -21,10 +21,10 @@ use torus_integration_tests::{
     Network, Node,
 };
 use torus_primitives::{
-    dkg::{DkgParams, EpochInfo, KeyRange},
+    dkg::{EpochInfo, KeyRange},
     AssignedKey,
 };
-use torus_runtime::{AccountId, BlockNumber, RuntimeCall, RuntimeEvent};
+use torus_runtime::{AccountId, BlockNumber, RuntimeCall};
 
 const VERIFIER: &str = "epochs-login";
 const USERS: [&str; 3] = ["ursula", "victor", "wendy"];
@@ -189,29 +189,6 @@ async fn node_details(node: &Node, user: &str) -> Result<NodeDetails> {
     Ok(serde_json::from_value(details)?)
 }
 
-/// Changes the DKG's parameters with `change`, as root (Alice is the sudo key of the local
-/// chain), and waits until a block applies them.
-async fn set_params(node: &Node, change: impl FnOnce(&mut DkgParams<BlockNumber>)) -> Result<()> {
-    let mut params: DkgParams<BlockNumber> = node.runtime_api("DkgApi_params", &[]).await?;
-    change(&mut params);
-    let call = RuntimeCall::Dkg(pallet_dkg::Call::set_params { params });
-    let events = node
-        .submit_and_watch(
-            Sr25519Keyring::Alice,
-            RuntimeCall::Sudo(pallet_sudo::Call::sudo {
-                call: Box::new(call),
-            }),
-        )
-        .await?;
-    ensure!(
-        events
-            .iter()
-            .any(|e| matches!(e, RuntimeEvent::Dkg(pallet_dkg::Event::ParamsSet { .. }))),
-        "the parameters were not set: {events:?}"
-    );
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn keys_survive_refresh_lost_shares_and_a_new_committee() -> Result<()> {
     let _guard = exclusive().await;
@@ -303,7 +280,9 @@ async fn keys_survive_refresh_lost_shares_and_a_new_committee() -> Result<()> {
     // until the next handover gives him new ones. Refreshes are turned off first, so that
     // only his report can start that handover.
     with_logs(&network, || {
-        set_params(network.node("alice"), |p| p.refresh_interval = 0)
+        network
+            .node("alice")
+            .set_dkg_params(|p| p.refresh_interval = 0)
     })
     .await?;
     network.node_mut("dave").kill();
@@ -476,11 +455,12 @@ async fn measure_the_handover_throughput() -> Result<()> {
         .and_then(|k| k.parse().ok())
         .unwrap_or(10_240);
     with_logs(&network, || async {
-        set_params(alice, |p| {
-            p.target_buffer = keys;
-            p.refresh_interval = 0;
-        })
-        .await?;
+        alice
+            .set_dkg_params(|p| {
+                p.target_buffer = keys;
+                p.refresh_interval = 0;
+            })
+            .await?;
         let filling = std::time::Instant::now();
         poll(Duration::from_secs(900), || async {
             let size: u64 = alice.runtime_api_finalized("KeysApi_buffer_size", &[]).await?;
@@ -492,7 +472,7 @@ async fn measure_the_handover_throughput() -> Result<()> {
         .context("the buffer did not fill")?;
         println!("filled the buffer to {keys} keys in {:?}", filling.elapsed());
         let first = holding_epochs(alice).await?[0].epoch;
-        set_params(alice, |p| p.refresh_interval = 1).await?;
+        alice.set_dkg_params(|p| p.refresh_interval = 1).await?;
         wait_for(Duration::from_secs(120), || async {
             Ok(holding_epochs(alice).await?.len() > 1)
         })
@@ -500,7 +480,7 @@ async fn measure_the_handover_throughput() -> Result<()> {
         .context("no refresh started")?;
         let (started, start_block) = (std::time::Instant::now(), alice.finalized_number().await?);
         // Stop refreshing again once this one is done.
-        set_params(alice, |p| p.refresh_interval = 0).await?;
+        alice.set_dkg_params(|p| p.refresh_interval = 0).await?;
         settled_epoch(alice, Duration::from_secs(1800), |e| e.epoch > first)
             .await
             .context("the refresh did not complete")?;

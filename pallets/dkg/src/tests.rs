@@ -1409,6 +1409,19 @@ fn verify_as_validator(
         .collect()
 }
 
+/// Epoch `epoch` started as a refresh of the committee of four.
+fn assert_refresh_started(epoch: EpochId) {
+    System::assert_has_event(
+        Event::EpochStarted {
+            epoch,
+            members: 4,
+            threshold: 3,
+            refresh: true,
+        }
+        .into(),
+    );
+}
+
 #[test]
 fn keys_are_refreshed_at_the_interval_and_a_member_without_shares_gets_new_ones() {
     scenario(|| {
@@ -1420,15 +1433,7 @@ fn keys_are_refreshed_at_the_interval_and_a_member_without_shares_gets_new_ones(
         assert_eq!(Dkg::current_epoch(), 0);
         assert!(Dkg::active_batches().is_empty());
         next_block();
-        System::assert_has_event(
-            Event::EpochStarted {
-                epoch: 1,
-                members: 4,
-                threshold: 3,
-                refresh: true,
-            }
-            .into(),
-        );
+        assert_refresh_started(1);
         let handover = 1;
         assert_eq!(
             Dkg::active_batches()[0]
@@ -1687,15 +1692,7 @@ fn a_lost_share_report_marks_the_member_and_a_handover_to_the_same_committee_rec
         run_to(started + params.deal_timeout + params.verify_timeout - 1);
         assert_eq!(Dkg::current_epoch(), 0);
         next_block();
-        System::assert_has_event(
-            Event::EpochStarted {
-                epoch: 1,
-                members: 4,
-                threshold: 3,
-                refresh: true,
-            }
-            .into(),
-        );
+        assert_refresh_started(1);
         let handover = Dkg::active_batches()[0].info.batch;
         run_to(System::block_number() + 5);
         let new = run_honestly(

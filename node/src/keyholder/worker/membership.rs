@@ -17,7 +17,7 @@ use polkadot_sdk::{
 };
 use torus_primitives::{
     dkg::{endpoint_payload, lost_shares_payload, DkgId, EpochId, MemberIndex},
-    BatchId, DkgApi, KeysApi,
+    DkgApi, KeysApi,
 };
 use torus_runtime::{opaque::Block, BlockNumber, Hash};
 
@@ -169,21 +169,29 @@ where
         {
             return Ok(());
         }
+        // The epochs this node is a member of that hold keys, then one pass over the ranges.
+        let mine_epochs: BTreeSet<EpochId> = api
+            .holding_epochs(finalized)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|epoch| epoch.members.iter().any(|k| mine.contains(k)))
+            .map(|epoch| epoch.epoch)
+            .collect();
         let mut lost = BTreeSet::new();
-        for epoch in api.holding_epochs(finalized).map_err(|e| e.to_string())? {
-            if !epoch.members.iter().any(|k| mine.contains(k)) {
+        for id in 0..self.cursor {
+            let Some(range) = api.key_range(finalized, id).map_err(|e| e.to_string())? else {
+                continue;
+            };
+            if !mine_epochs.contains(&range.holder) || lost.contains(&range.holder) {
                 continue;
             }
-            for range in self.ranges_held_by(finalized, epoch.epoch)? {
-                let stored = self
-                    .store
-                    .load(range, |key| keystore_secret(&self.keystore, key))
-                    .ok()
-                    .flatten();
-                if stored.is_none_or(|s| s.epoch != epoch.epoch) {
-                    lost.insert(epoch.epoch);
-                    break;
-                }
+            let stored = self
+                .store
+                .load(range.range, |key| keystore_secret(&self.keystore, key))
+                .ok()
+                .flatten();
+            if stored.is_none_or(|s| s.epoch != range.holder) {
+                lost.insert(range.holder);
             }
         }
         for epoch in lost {
@@ -192,19 +200,5 @@ where
         }
         self.membership.audited = true;
         Ok(())
-    }
-
-    /// The key ranges held by `epoch` in the block `at` (every batch below the cursor).
-    fn ranges_held_by(&self, at: Hash, epoch: EpochId) -> Result<Vec<BatchId>, String> {
-        let api = self.client.runtime_api();
-        let mut ranges = Vec::new();
-        for id in 0..self.cursor {
-            if let Some(range) = api.key_range(at, id).map_err(|e| e.to_string())? {
-                if range.holder == epoch {
-                    ranges.push(range.range);
-                }
-            }
-        }
-        Ok(ranges)
     }
 }
