@@ -14,7 +14,6 @@ use k256::{elliptic_curve::sec1::ToEncodedPoint, ProjectivePoint};
 use polkadot_sdk::{
     pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer},
     sc_client_api::BlockchainEvents,
-    sc_keystore::LocalKeystore,
     sc_transaction_pool_api::TransactionPool,
     sp_api::ProvideRuntimeApi,
     sp_block_builder::BlockBuilder,
@@ -26,7 +25,7 @@ use torus_primitives::{DkgApi, KeyId, KeysApi, VerifiersApi};
 use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash, Nonce};
 
 use crate::{
-    keyholder::store::{keystore_secret, ShareStore},
+    keyholder::{keys::DkgKeys, store::ShareStore},
     node_details::{NodeDetailsApiServer, NodeDetailsRpc},
     torus_api::TorusApi,
 };
@@ -37,8 +36,8 @@ pub struct FullDeps<C, P> {
     pub client: Arc<C>,
     /// The transaction pool.
     pub pool: Arc<P>,
-    /// On validators: the share store and the keystore that decrypts it.
-    pub keyholder: Option<(Arc<ShareStore>, Arc<LocalKeystore>)>,
+    /// On validators: the share store and the DKG keys that decrypt it.
+    pub keyholder: Option<(Arc<ShareStore>, Arc<DkgKeys>)>,
     /// On validators: the Torus JSON-RPC API.
     pub torus_api: Option<Arc<TorusApi<C, P>>>,
 }
@@ -82,12 +81,12 @@ where
     if let Some(api) = torus_api {
         module.merge(TorusApi::rpc_module(api))?;
     }
-    if let Some((store, keystore)) = keyholder {
+    if let Some((store, keys)) = keyholder {
         module.merge(
             Keyholder {
                 client,
                 store,
-                keystore,
+                keys,
             }
             .into_rpc(),
         )?;
@@ -128,7 +127,7 @@ pub trait KeyholderApi {
 struct Keyholder<C> {
     client: Arc<C>,
     store: Arc<ShareStore>,
-    keystore: Arc<LocalKeystore>,
+    keys: Arc<DkgKeys>,
 }
 
 fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
@@ -163,7 +162,7 @@ where
         };
         let stored = self
             .store
-            .load(record.batch, |key| keystore_secret(&self.keystore, key))
+            .load(record.batch, |key| self.keys.secret(key))
             .map_err(|e| error(STORE_ERROR, e.to_string()))?
             .filter(|stored| Some(stored.epoch) == holder)
             .ok_or_else(no_share)?;

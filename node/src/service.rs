@@ -264,12 +264,13 @@ pub fn new_full<
     } else {
         Vec::new()
     };
+    let dkg_keys = Arc::new(crate::keyholder::keys::DkgKeys::new(
+        keystore_container.local_keystore(),
+    ));
     let rpc_extensions_builder = {
         let client = client.clone();
         let pool = transaction_pool.clone();
-        let keyholder = share_store
-            .clone()
-            .map(|store| (store, keystore_container.local_keystore()));
+        let keyholder = share_store.clone().map(|store| (store, dkg_keys.clone()));
         // One API state (replay guards, rate limits) however often the RPC is built; its
         // replay journal beside the share store.
         let replay_journal = config
@@ -279,11 +280,11 @@ pub fn new_full<
             .join("replay-guards");
         let torus_api = keyholder
             .clone()
-            .map(|(store, keystore)| {
+            .map(|(store, keys)| {
                 crate::torus_api::TorusApi::new(
                     client.clone(),
                     pool.clone(),
-                    keystore,
+                    keys,
                     store,
                     &replay_journal,
                     &api,
@@ -327,7 +328,7 @@ pub fn new_full<
         let keyholder = crate::keyholder::run(KeyholderParams {
             client: client.clone(),
             pool: transaction_pool.clone(),
-            keystore: keystore_container.local_keystore(),
+            keys: dkg_keys,
             store,
             registry: prometheus_registry.clone(),
             misbehavior,

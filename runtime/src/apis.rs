@@ -240,6 +240,10 @@ impl_runtime_apis! {
             Dkg::key_commitments(key_id)
         }
 
+        fn range_commitments(first_key: torus_primitives::KeyId, count: u32) -> Vec<Option<Vec<[u8; 33]>>> {
+            Dkg::range_commitments(first_key, count)
+        }
+
         fn params() -> torus_primitives::dkg::DkgParams<BlockNumber> {
             Dkg::params()
         }

@@ -310,7 +310,7 @@ parameter_types! {
     /// fit ~80 (the pallet shrinks batches to fit).
     pub const MaxDealingLen: u32 = 512 * 1024;
     /// The most DKG batches that can run at once.
-    pub const MaxConcurrentDkgBatches: u32 = 16;
+    pub const MaxConcurrentDkgBatches: u32 = 32;
     /// Blocks a finished batch's dealings stay in state, so that a validator that restarts can
     /// still compute its shares (5 minutes).
     pub const DealingRetention: BlockNumber = 100;

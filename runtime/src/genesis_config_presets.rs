@@ -50,9 +50,9 @@ pub const DEV_DKG_KEYS: [(&str, [u8; 33]); 4] = [
 pub const DKG_TARGET_BUFFER: u64 = 1024;
 /// Keys per DKG batch on the test chains.
 pub const DKG_BATCH_SIZE: u32 = 256;
-/// DKG batches (fresh or handovers) that run at once on the test chains: a batch lasts about
-/// four blocks and up to four start per block.
-pub const DKG_CONCURRENT_BATCHES: u32 = 8;
+/// DKG batches (fresh or handovers) that run at once on the test chains (the runtime's most):
+/// a batch lasts three to five blocks and up to eight start per block.
+pub const DKG_CONCURRENT_BATCHES: u32 = 32;
 /// Blocks each DKG phase may last on the test chains (phases end early when every member has
 /// acted; the deadline matters only when one is offline).
 pub const DKG_PHASE_TIMEOUT: BlockNumber = 8;

@@ -454,11 +454,18 @@ async fn measure_the_handover_throughput() -> Result<()> {
         .ok()
         .and_then(|k| k.parse().ok())
         .unwrap_or(10_240);
+    // Batches running at once (the preset's unless given; the runtime caps it).
+    let concurrency: Option<u32> = std::env::var("TORUS_HANDOVER_CONCURRENCY")
+        .ok()
+        .and_then(|c| c.parse().ok());
     with_logs(&network, || async {
         alice
             .set_dkg_params(|p| {
                 p.target_buffer = keys;
                 p.refresh_interval = 0;
+                if let Some(c) = concurrency {
+                    p.max_concurrent_batches = c;
+                }
             })
             .await?;
         let filling = std::time::Instant::now();

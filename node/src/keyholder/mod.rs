@@ -41,13 +41,14 @@
 //! from finalized blocks; a cursor written by the earlier best-block keyholder reads as 0, so
 //! every stored batch is checked again against the finalized chain.
 
+pub mod keys;
 mod metrics;
 pub mod store;
 mod worker;
 
 use std::sync::Arc;
 
-use polkadot_sdk::{sc_keystore::LocalKeystore, substrate_prometheus_endpoint::Registry};
+use polkadot_sdk::substrate_prometheus_endpoint::Registry;
 
 pub use worker::run;
 
@@ -71,8 +72,8 @@ pub struct KeyholderParams<C, P> {
     pub client: Arc<C>,
     /// The transaction pool the worker submits its messages to.
     pub pool: Arc<P>,
-    /// The keystore holding the DKG session keys.
-    pub keystore: Arc<LocalKeystore>,
+    /// The DKG session keys of the node's keystore.
+    pub keys: Arc<keys::DkgKeys>,
     /// Where final shares are kept.
     pub store: Arc<store::ShareStore>,
     /// The Prometheus registry, if metrics are on.

@@ -31,12 +31,11 @@ use chacha20poly1305::{
     ChaCha20Poly1305, Key, Nonce,
 };
 use codec::{Decode, Encode};
-use polkadot_sdk::sc_keystore::LocalKeystore;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use torus_crypto::{dkg::KeyShares, Scalar};
 use torus_primitives::{
-    dkg::{app, DkgId, EpochId},
+    dkg::{DkgId, EpochId},
     BatchId, KeyId,
 };
 use zeroize::Zeroizing;
@@ -105,12 +104,6 @@ impl StoredShares {
         let offset = usize::try_from(key_id.checked_sub(self.first_key)?).ok()?;
         self.shares.values.get(offset)
     }
-}
-
-/// The secret of a DKG key held by `keystore`: what [`ShareStore::load`] needs to decrypt.
-pub fn keystore_secret(keystore: &LocalKeystore, key: &DkgId) -> Option<Zeroizing<[u8; 32]>> {
-    let pair = keystore.key_pair::<app::Pair>(key).ok().flatten()?;
-    Some(Zeroizing::new(pair.into_inner().seed()))
 }
 
 /// A directory of encrypted share files.

@@ -13,7 +13,6 @@ use k256::{elliptic_curve::Field, Scalar};
 use log::{debug, info, warn};
 use polkadot_sdk::{
     sc_client_api::BlockchainEvents,
-    sc_keystore::LocalKeystore,
     sc_transaction_pool_api::{
         error::{Error as PoolError, IntoPoolError},
         TransactionPool, TransactionSource,
@@ -21,7 +20,6 @@ use polkadot_sdk::{
     sp_api::ProvideRuntimeApi,
     sp_blockchain::HeaderBackend,
     sp_core::Pair as _,
-    sp_keystore::Keystore,
     sp_runtime::{traits::Header as _, OpaqueExtrinsic},
 };
 use rand::rngs::OsRng;
@@ -35,7 +33,7 @@ use torus_crypto::{
 use torus_primitives::{
     dkg::{
         app, signing_payload, ActiveBatch, BatchInfo, BatchOutcome, BatchPhase, BatchResult,
-        ComplaintMessage, DealingMessage, DkgId, MemberIndex, MessageKind, DKG_KEY_TYPE,
+        ComplaintMessage, DealingMessage, DkgId, MemberIndex, MessageKind,
     },
     BatchId, DkgApi, KeyId, KeysApi,
 };
@@ -43,8 +41,9 @@ use torus_runtime::{opaque::Block, BlockNumber, Hash, Runtime, RuntimeCall};
 use zeroize::Zeroizing;
 
 use super::{
+    keys::DkgKeys,
     metrics::Metrics,
-    store::{keystore_secret, ShareStore, StoreError},
+    store::{ShareStore, StoreError},
     KeyholderParams, Misbehavior, LOG_TARGET,
 };
 
@@ -305,7 +304,7 @@ struct Worker<C, P> {
     // Utilities.
     client: Arc<C>,
     pool: Arc<P>,
-    keystore: Arc<LocalKeystore>,
+    keys: Arc<DkgKeys>,
     store: Arc<ShareStore>,
     metrics: Option<Metrics>,
     misbehavior: Option<Misbehavior>,
@@ -353,7 +352,7 @@ where
     let mut worker = Worker {
         client: params.client,
         pool: params.pool,
-        keystore: params.keystore,
+        keys: params.keys,
         store: params.store,
         metrics,
         misbehavior: params.misbehavior,
@@ -422,8 +421,7 @@ where
                 return;
             }
         };
-        let mine = self.keystore.ecdsa_public_keys(DKG_KEY_TYPE);
-        let mine: Vec<DkgId> = mine.into_iter().map(DkgId::from).collect();
+        let mine = self.keys.public_keys();
         if let Some(metrics) = &self.metrics {
             let pending: u64 = batches
                 .iter()
@@ -500,6 +498,7 @@ where
                 let (shares, complaints) = Receiver::new(config, me, secret, None)
                     .and_then(|receiver| receiver.receive(&dealings, &mut OsRng))
                     .map_err(|e| e.to_string())?;
+                let clean = complaints.is_empty();
                 self.received.insert(
                     id,
                     Verified {
@@ -508,30 +507,45 @@ where
                         complaints,
                     },
                 );
-                self.post_complaints(at, number, batch, me).await
-            }
-            Step::Confirm => {
-                let Some(me) = recipient else {
-                    return Ok(());
-                };
-                if !self.due(id, MessageKind::Confirmation, 0, number) {
-                    return Ok(());
+                if clean {
+                    // Nothing to judge: confirm now rather than at the next block.
+                    self.confirm(at, number, batch, me).await
+                } else {
+                    self.post_complaints(at, number, batch, me).await
                 }
-                let signature = self.sign(
-                    &batch.info.members,
-                    &batch.info,
-                    me,
-                    MessageKind::Confirmation,
-                    &[],
-                )?;
-                let call = pallet_dkg::Call::<Runtime>::confirm {
-                    batch: id,
-                    member: me,
-                    signature,
-                };
-                self.submit(at, call).await
             }
+            Step::Confirm => match recipient {
+                Some(me) => self.confirm(at, number, batch, me).await,
+                None => Ok(()),
+            },
         }
+    }
+
+    /// Confirm as member `me` that this node holds its shares of `batch`.
+    async fn confirm(
+        &mut self,
+        at: Hash,
+        number: BlockNumber,
+        batch: &ActiveBatch<BlockNumber>,
+        me: MemberIndex,
+    ) -> Result<(), String> {
+        let id = batch.info.batch;
+        if !self.due(id, MessageKind::Confirmation, 0, number) {
+            return Ok(());
+        }
+        let signature = self.sign(
+            &batch.info.members,
+            &batch.info,
+            me,
+            MessageKind::Confirmation,
+            &[],
+        )?;
+        let call = pallet_dkg::Call::<Runtime>::confirm {
+            batch: id,
+            member: me,
+            signature,
+        };
+        self.submit(at, call).await
     }
 
     /// Deal as dealer `me`: fresh shares, or (a handover) sub-shares of this node's stored
@@ -550,7 +564,7 @@ where
             Some(handover) => {
                 let stored = self
                     .store
-                    .load(handover.range, |key| keystore_secret(&self.keystore, key))
+                    .load(handover.range, |key| self.keys.secret(key))
                     .map_err(|e| e.to_string())?;
                 match stored {
                     Some(stored)
@@ -677,12 +691,7 @@ where
     /// Settle every batch finished in the finalized block `finalized`, from the cursor on, in
     /// order (see [`settle_step`]), moving the persisted cursor past each.
     fn settle_finalized(&mut self, finalized: Hash) {
-        let mine: Vec<DkgId> = self
-            .keystore
-            .ecdsa_public_keys(DKG_KEY_TYPE)
-            .into_iter()
-            .map(DkgId::from)
-            .collect();
+        let mine = self.keys.public_keys();
         loop {
             let id = self.cursor;
             let result = match self.client.runtime_api().batch_result(finalized, id) {
@@ -756,10 +765,7 @@ where
         if !self.store.contains(range) {
             return Ok(Held::Nothing);
         }
-        let stored = match self
-            .store
-            .load(range, |key| keystore_secret(&self.keystore, key))
-        {
+        let stored = match self.store.load(range, |key| self.keys.secret(key)) {
             Ok(Some(stored)) => stored,
             Ok(None) => return Ok(Held::Nothing),
             Err(StoreError::Corrupt(_)) => return Ok(Held::Foreign),
@@ -919,13 +925,18 @@ where
         first_key: KeyId,
         key_count: u32,
     ) -> Result<Vec<Option<Vec<[u8; 33]>>>, String> {
-        let api = self.client.runtime_api();
-        (first_key..first_key + u64::from(key_count))
-            .map(|key_id| {
-                api.key_commitments(at, key_id)
-                    .map_err(|e| format!("cannot read the commitments of key {key_id}: {e}"))
-            })
-            .collect()
+        let commitments = self
+            .client
+            .runtime_api()
+            .range_commitments(at, first_key, key_count)
+            .map_err(|e| format!("cannot read the commitments of keys from {first_key}: {e}"))?;
+        if commitments.len() != key_count as usize {
+            return Err(format!(
+                "the chain gave {} commitments of keys from {first_key}, not {key_count}",
+                commitments.len()
+            ));
+        }
+        Ok(commitments)
     }
 
     /// Whether a message is due: never posted, or posted long enough ago without effect.
@@ -959,14 +970,15 @@ where
     }
 
     fn pair(&self, key: &DkgId) -> Result<app::Pair, String> {
-        self.keystore
-            .key_pair::<app::Pair>(key)
-            .map_err(|e| e.to_string())?
+        self.keys
+            .pair(key)
             .ok_or_else(|| "the DKG key is no longer in the keystore".to_string())
     }
 
     fn secret_bytes(&self, key: &DkgId) -> Result<Zeroizing<[u8; 32]>, String> {
-        Ok(Zeroizing::new(self.pair(key)?.into_inner().seed()))
+        self.keys
+            .secret(key)
+            .ok_or_else(|| "the DKG key is no longer in the keystore".to_string())
     }
 
     fn secret(

@@ -12,10 +12,9 @@ use std::{
 
 use futures::StreamExt;
 use k256::{ecdsa::SigningKey, elliptic_curve::ops::MulByGenerator, ProjectivePoint};
-use polkadot_sdk::{sp_core::ByteArray, sp_keystore::Keystore};
 use torus_crypto::vss::FeldmanCommitment;
 use torus_primitives::{
-    dkg::{app, EpochId, EpochInfo, DKG_KEY_TYPE},
+    dkg::{app, EpochId, EpochInfo},
     AssignedKey, BatchId, DkgApi, KeyType, KeysApi, VerifierConfig, VerifiersApi,
 };
 use torus_runtime::{BlockNumber, Hash};
@@ -27,7 +26,7 @@ use super::{
     error::{internal, ApiError},
     lock, ApiClient, TorusApi,
 };
-use crate::keyholder::store::{keystore_secret, StoredShares};
+use crate::keyholder::store::StoredShares;
 
 /// The most finalized assignments, key batches and checked keys kept in memory.
 const CACHE_CAPACITY: usize = 100_000;
@@ -244,10 +243,8 @@ impl<C: ApiClient, P> TorusApi<C, P> {
             return Ok(Some(member.clone()));
         }
         let found = epoch.members.iter().enumerate().find_map(|(i, key)| {
-            self.keystore
-                .has_keys(&[(key.to_raw_vec(), DKG_KEY_TYPE)])
-                .then(|| self.keystore.key_pair::<app::Pair>(key).ok().flatten())
-                .flatten()
+            self.keys
+                .pair(key)
                 .and_then(|pair| Some((u16::try_from(i + 1).ok()?, pair)))
         });
         let Some((index, pair)) = found else {
@@ -386,7 +383,7 @@ impl<C: ApiClient, P> TorusApi<C, P> {
         }
         let stored = self
             .store
-            .load(range, |dkg_key| keystore_secret(&self.keystore, dkg_key))
+            .load(range, |dkg_key| self.keys.secret(dkg_key))
             .map_err(|e| internal("reading the share store", e))?
             .ok_or(ApiError::NoShare("no share of the key's batch"))?;
         if stored.epoch != epoch {

@@ -43,15 +43,17 @@ use std::{
 
 use jsonrpsee::{types::ErrorObjectOwned, Extensions, RpcModule};
 use polkadot_sdk::{
-    sc_client_api::BlockchainEvents, sc_keystore::LocalKeystore,
-    sc_transaction_pool_api::TransactionPool, sp_api::ProvideRuntimeApi,
-    sp_blockchain::HeaderBackend, sp_panic_handler::AbortGuard,
+    sc_client_api::BlockchainEvents, sc_transaction_pool_api::TransactionPool,
+    sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_panic_handler::AbortGuard,
 };
 use torus_primitives::{DkgApi, KeysApi, VerifiersApi};
 use torus_rpc_api::methods;
 use torus_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash};
 
-use crate::{keyholder::store::ShareStore, rpc_server::CallerIp};
+use crate::{
+    keyholder::{keys::DkgKeys, store::ShareStore},
+    rpc_server::CallerIp,
+};
 pub use error::ApiError;
 pub use guards::GuardError;
 use guards::{RateLimiter, ReplayGuards};
@@ -93,7 +95,7 @@ struct Limits {
 pub struct TorusApi<C, P> {
     client: Arc<C>,
     pool: Arc<P>,
-    keystore: Arc<LocalKeystore>,
+    keys: Arc<DkgKeys>,
     store: Arc<ShareStore>,
     replay: Mutex<ReplayGuards>,
     limits: Mutex<Limits>,
@@ -145,7 +147,7 @@ where
     pub fn new(
         client: Arc<C>,
         pool: Arc<P>,
-        keystore: Arc<LocalKeystore>,
+        keys: Arc<DkgKeys>,
         store: Arc<ShareStore>,
         replay_journal: &Path,
         settings: &ApiSettings,
@@ -154,7 +156,7 @@ where
         Ok(Self {
             client,
             pool,
-            keystore,
+            keys,
             store,
             replay: Mutex::new(replay),
             limits: Mutex::new(Limits {

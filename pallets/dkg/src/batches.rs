@@ -9,7 +9,7 @@ use frame_support::pallet_prelude::{BoundedVec, Get, Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Saturating;
 use torus_crypto::{
-    dkg::{self as crypto_dkg, SessionConfig, SessionKind},
+    dkg::{self as crypto_dkg, DealingShape, SessionConfig, SessionKind},
     encoding::SCALAR_LEN,
     vss::FeldmanCommitment,
 };
@@ -30,16 +30,21 @@ use crate::{
 
 /// The measured cost of one secp256k1 scalar multiplication in the compiled wasm runtime
 /// (674 ms for 3 072 of them: docs/BENCHMARKS.md), in picoseconds. A handover's group
-/// commitments weigh each dealer's points by its Lagrange coefficient: `b · (t′ − 1) · t`
-/// multiplications on top of what finishing a fresh batch costs.
+/// commitments weigh each qualified dealer's points by its Lagrange coefficient: at most
+/// `b · (t′ − 1) · q` multiplications on top of what finishing a fresh batch costs.
 const SCALAR_MULTIPLICATION_PS: u64 = 220_000_000;
 
-/// At most this many batches start in one block.
-pub(crate) const MAX_STARTS_PER_BLOCK: u32 = 4;
+/// An upper bound of one point addition or doubling in the compiled wasm runtime, in
+/// picoseconds (a scalar multiplication is about 320 of them). When the Lagrange coefficients
+/// are small integers (every dealer of a committee of up to 67 qualifies), a handover's group
+/// commitments take `bits` doublings and at most `bits · q` additions per point instead.
+const POINT_OPERATION_PS: u64 = 1_000_000;
 
-/// The share of a block's weight that finishing batches may take in `on_initialize` (two
-/// 256-key handovers among four validators, at their estimated weight); the oldest batch due
-/// to finish always may, whatever it weighs.
+/// At most this many batches start in one block.
+pub(crate) const MAX_STARTS_PER_BLOCK: u32 = 8;
+
+/// The share of a block's weight that finishing batches may take in `on_initialize`; the
+/// oldest batch due to finish always may, whatever it weighs.
 const FINISH_SHARE: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(50);
 
 impl<T: Config> Pallet<T> {
@@ -78,6 +83,28 @@ impl<T: Config> Pallet<T> {
             kind,
         )
         .map_err(|_| Error::<T>::InvalidCommittee)
+    }
+
+    /// The shape of a batch's dealings, which their structural check needs: unlike
+    /// [`Self::session_config`] it reads no key's commitments (a handover's dealing would
+    /// otherwise decode every point of its range's commitments).
+    pub(crate) fn dealing_shape(setup: &BatchSetup<T>) -> Result<DealingShape, Error<T>> {
+        let recipients = Self::crypto_committee(&setup.members, setup.threshold)?;
+        let (dealers, fresh) = match &setup.kind {
+            BatchKind::Fresh => (recipients.clone(), true),
+            BatchKind::Handover {
+                dealers,
+                dealer_threshold,
+                ..
+            } => (Self::crypto_committee(dealers, *dealer_threshold)?, false),
+        };
+        Ok(DealingShape::new(
+            setup.session_id,
+            setup.batch_size,
+            &dealers,
+            &recipients,
+            fresh,
+        ))
     }
 
     pub(crate) fn crypto_committee(
@@ -176,7 +203,7 @@ impl<T: Config> Pallet<T> {
             };
             let (n, b) = (state.setup.size(), state.setup.batch_size);
             let fresh = matches!(state.setup.kind, BatchKind::Fresh);
-            let finish_weight = Self::finish_weight(&state.setup);
+            let finish_weight = Self::finish_weight(&state);
             let may_finish = finishing == Weight::zero()
                 || finishing
                     .saturating_add(finish_weight)
@@ -218,24 +245,25 @@ impl<T: Config> Pallet<T> {
     }
 
     /// The weight of finishing a batch with its keys: the measured fresh finish, plus, for a
-    /// handover, the Lagrange-weighted sums of its group commitments (an estimate from the
-    /// measured cost of one multiplication).
-    fn finish_weight(setup: &BatchSetup<T>) -> Weight {
+    /// handover, the Lagrange-weighted sums of its group commitments from the dealers
+    /// qualified so far (an estimate from the measured cost of one multiplication).
+    fn finish_weight(state: &BatchState<T>) -> Weight {
+        let setup = &state.setup;
         let fresh = T::WeightInfo::finish_batch(setup.size(), setup.batch_size);
-        match &setup.kind {
-            BatchKind::Fresh => fresh,
-            BatchKind::Handover {
-                dealer_threshold, ..
-            } => {
-                let multiplications = u64::from(setup.batch_size)
-                    .saturating_mul(u64::from(setup.threshold.saturating_sub(1)))
-                    .saturating_mul(u64::from(*dealer_threshold));
-                fresh.saturating_add(Weight::from_parts(
-                    multiplications.saturating_mul(SCALAR_MULTIPLICATION_PS),
-                    0,
-                ))
-            }
+        if matches!(setup.kind, BatchKind::Fresh) {
+            return fresh;
         }
+        let qualified = state.qualified();
+        let q = qualified.len() as u64;
+        let per_point = match crypto_dkg::small_reshare_weight_bits(&qualified) {
+            Ok(Some(bits)) => u64::from(bits)
+                .saturating_mul(q.saturating_add(1))
+                .saturating_mul(POINT_OPERATION_PS),
+            _ => q.saturating_mul(SCALAR_MULTIPLICATION_PS),
+        };
+        let points = u64::from(setup.batch_size)
+            .saturating_mul(u64::from(setup.threshold.saturating_sub(1)));
+        fresh.saturating_add(Weight::from_parts(points.saturating_mul(per_point), 0))
     }
 
     /// Advance one running batch; it may finish only if `may_finish`.
@@ -267,9 +295,7 @@ impl<T: Config> Pallet<T> {
                     Self::finish_batch(batch, state, now, false);
                     Step::Finished(false)
                 } else {
-                    state.phase = BatchPhase::Verifying {
-                        deadline: now.saturating_add(params.verify_timeout),
-                    };
+                    Self::end_dealing(&mut state, now, params.verify_timeout);
                     ActiveBatches::<T>::insert(batch, state);
                     Step::DealingEnded
                 }
@@ -283,6 +309,17 @@ impl<T: Config> Pallet<T> {
             }
             _ => Step::Idle,
         }
+    }
+
+    /// End a batch's Dealing phase at block `now`: its members verify for `verify_timeout`.
+    pub(crate) fn end_dealing(
+        state: &mut BatchState<T>,
+        now: BlockNumberFor<T>,
+        verify_timeout: BlockNumberFor<T>,
+    ) {
+        state.phase = BatchPhase::Verifying {
+            deadline: now.saturating_add(verify_timeout),
+        };
     }
 
     /// Finish `batch`: if `generate` (and the qualified set suffices), generate its keys or

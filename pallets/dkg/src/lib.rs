@@ -65,8 +65,8 @@
 //! 2. **Dealing**: every member posts one dealing ([`Pallet::submit_dealing`]); the chain runs
 //!    the public checks of `torus_crypto::dkg::check_dealing`. A malformed dealing disqualifies
 //!    its dealer ([`Fault::MalformedDealing`]) and stays in its block as evidence. The phase
-//!    ends when every member has dealt or after its deadline. With fewer than `t` accepted
-//!    dealings the batch is abandoned.
+//!    ends with the last member's dealing (in that block, if `t` or more were accepted) or
+//!    after its deadline. With fewer than `t` accepted dealings the batch is abandoned.
 //! 3. **Verifying**: every member decrypts and checks its shares, posts a complaint against each
 //!    dealer that gave it a bad share ([`Pallet::submit_complaint`]; the chain judges it with
 //!    `verify_complaint` and disqualifies the dealer or the complainer), then confirms
@@ -526,9 +526,12 @@ pub mod pallet {
         ///
         /// The dispatch origin must be _None_ (an unsigned transaction checked by
         /// `validate_unsigned`). A dealing that fails the public checks disqualifies the dealer
-        /// and the call still succeeds.
+        /// and the call still succeeds. The batch's last dealing ends its Dealing phase if
+        /// enough were accepted.
         #[pallet::call_index(0)]
-        #[pallet::weight(T::WeightInfo::submit_dealing(T::MaxCommittee::get(), Pallet::<T>::worst_batch_size()))]
+        #[pallet::weight(T::WeightInfo::submit_dealing(T::MaxCommittee::get(), Pallet::<T>::worst_batch_size())
+            .saturating_add(T::WeightInfo::end_dealing(T::MaxCommittee::get()))
+            .saturating_add(T::DbWeight::get().reads(1)))]
         pub fn submit_dealing(
             origin: OriginFor<T>,
             batch: BatchId,

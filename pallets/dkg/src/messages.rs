@@ -24,7 +24,7 @@ use torus_primitives::{
 
 use crate::{
     ActiveBatches, BatchKind, BatchState, Config, Dealings, Error, Event, MaxComplaintLen, Message,
-    Pallet, WeightInfo,
+    Pallet, Params, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
@@ -34,10 +34,10 @@ impl<T: Config> Pallet<T> {
         dealing: BoundedVec<u8, T::MaxDealingLen>,
     ) -> DispatchResultWithPostInfo {
         let (mut state, _) = Self::check_message(batch, dealer, Message::Dealing)?;
-        let config = Self::session_config(&state.setup)?;
+        let shape = Self::dealing_shape(&state.setup)?;
         let accepted = DealingMessage::decode_dealing(dealer, &dealing)
             .ok()
-            .is_some_and(|d| crypto_dkg::check_dealing(&config, &d).is_ok());
+            .is_some_and(|d| crypto_dkg::check_dealing_shape(&shape, &d).is_ok());
         if accepted {
             let at = state.dealt.binary_search(&dealer).unwrap_or_else(|at| at);
             state
@@ -50,8 +50,18 @@ impl<T: Config> Pallet<T> {
             state.disqualify(dealer, Fault::MalformedDealing)?;
             Self::deposit_event(Event::DealingRejected { batch, dealer });
         }
-        let weight =
-            T::WeightInfo::submit_dealing(state.setup.dealer_count(), state.setup.batch_size);
+        let n = state.setup.dealer_count();
+        let mut weight = T::WeightInfo::submit_dealing(n, state.setup.batch_size);
+        // The last dealing ends the phase at once rather than at the next block's start, so
+        // that the members verify a block earlier.
+        if state.all_dealt() && state.qualified().len() >= state.setup.min_qualified() {
+            let now = frame_system::Pallet::<T>::block_number();
+            Self::end_dealing(&mut state, now, Params::<T>::get().verify_timeout);
+            weight.saturating_accrue(
+                T::WeightInfo::end_dealing(state.setup.size())
+                    .saturating_add(T::DbWeight::get().reads(1)),
+            );
+        }
         ActiveBatches::<T>::insert(batch, state);
         Ok(Self::feeless(weight))
     }

@@ -73,6 +73,15 @@ impl<T: Config> Pallet<T> {
         KeyCommitments::<T>::get(key_id).map(BoundedVec::into_inner)
     }
 
+    /// The group commitments of the keys `first_key..first_key + count`, `count` capped at
+    /// [`Pallet::worst_batch_size`].
+    pub fn range_commitments(first_key: KeyId, count: u32) -> Vec<Option<Vec<[u8; 33]>>> {
+        (first_key..)
+            .take(count.min(Self::worst_batch_size()) as usize)
+            .map(Self::key_commitments)
+            .collect()
+    }
+
     /// The current parameters.
     pub fn params() -> DkgParams<BlockNumberFor<T>> {
         Params::<T>::get()

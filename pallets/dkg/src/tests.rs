@@ -188,11 +188,18 @@ fn an_honest_batch_of_four_fills_the_buffer() {
             .into(),
         );
         let mut rng = rng(1);
-        let dealings: Vec<Dealing> = (1..=4).map(|i| deal(batch, i, &mut rng)).collect();
+        let dealings: Vec<Dealing> = (1..=3).map(|i| deal(batch, i, &mut rng)).collect();
+        assert_eq!(phase(batch), BatchPhase::Dealing { deadline: 2 + 5 });
+        // The last dealing ends the phase in its own block (2).
+        let dealings: Vec<Dealing> = dealings
+            .into_iter()
+            .chain([deal(batch, 4, &mut rng)])
+            .collect();
         System::assert_last_event(Event::DealingAccepted { batch, dealer: 4 }.into());
+        assert_eq!(phase(batch), BatchPhase::Verifying { deadline: 2 + 5 });
 
         next_block();
-        assert_eq!(phase(batch), BatchPhase::Verifying { deadline: 3 + 5 });
+        assert_eq!(phase(batch), BatchPhase::Verifying { deadline: 2 + 5 });
         for me in 1..=4 {
             assert!(verify_as(batch, me, &dealings).is_empty());
             assert_ok!(submit(confirm_call(batch, me)));
@@ -554,9 +561,10 @@ fn the_verifying_phase_ends_at_its_deadline_without_every_confirmation() {
         for i in 1..=4 {
             deal(batch, i, &mut rng);
         }
-        next_block(); // block 3: verifying until 8
+        // The last dealing (block 2) started the Verifying phase: until block 7.
+        next_block();
         assert_ok!(submit(confirm_call(batch, 1)));
-        run_to(8);
+        run_to(7);
         assert!(Dkg::batch_result(batch).is_none());
         next_block();
         System::assert_last_event(
@@ -953,13 +961,14 @@ fn repeated_messages_are_stale_and_refused() {
     scenario(|| {
         let batch = start(4);
         let mut rng = rng(16);
-        let dealings: Vec<Dealing> = (1..=4).map(|i| deal(batch, i, &mut rng)).collect();
+        let dealings: Vec<Dealing> = (1..=3).map(|i| deal(batch, i, &mut rng)).collect();
         let again = dealing_call(batch, 1, wire(&dealings[0]));
         assert_eq!(validate(&again), Err(InvalidTransaction::Stale.into()));
         assert_noop!(
             RuntimeCall::Dkg(again).dispatch(RuntimeOrigin::none()),
             Error::<Test>::AlreadyDealt
         );
+        deal(batch, 4, &mut rng);
         next_block();
         assert_ok!(submit(confirm_call(batch, 1)));
         let again = confirm_call(batch, 1);
@@ -1384,6 +1393,47 @@ fn a_bad_reshare_disqualifies_its_dealer_and_the_handover_completes() {
             vec![(2, Fault::BadShare { complainer: 5 })]
         );
         assert_eq!(Dkg::key_range(0).map(|r| r.holder), Some(1));
+    });
+}
+
+#[test]
+fn a_reshare_dealing_of_the_wrong_shape_disqualifies_its_dealer() {
+    scenario(|| {
+        let mut rng = rng(43);
+        let old = first_range(&mut rng);
+        session_of(&[0, 1, 2, 3, 4]);
+        next_block();
+        let handover = 1;
+        let config = config::<Test>(handover);
+        // One commitment point too many: a reshare's constant terms are implied, not sent.
+        let mut dealing =
+            crypto_dkg::deal(&config, 2, Some(old[1].clone()), &mut rng).expect("a dealing");
+        let extra = dealing.commitments[0].clone();
+        dealing.commitments.push(extra);
+        assert_ok!(submit(dealing_call(handover, 2, wire(&dealing))));
+        System::assert_last_event(
+            Event::DealingRejected {
+                batch: handover,
+                dealer: 2,
+            }
+            .into(),
+        );
+        assert_eq!(
+            state::<Test>(handover).disqualified.into_inner(),
+            vec![(2, Fault::MalformedDealing)]
+        );
+        assert!(!Dealings::<Test>::contains_key(handover, 2));
+        let honest =
+            crypto_dkg::deal(&config, 3, Some(old[2].clone()), &mut rng).expect("a dealing");
+        assert_ok!(submit(dealing_call(handover, 3, wire(&honest))));
+        System::assert_last_event(
+            Event::DealingAccepted {
+                batch: handover,
+                dealer: 3,
+            }
+            .into(),
+        );
+        assert!(Dealings::<Test>::contains_key(handover, 3));
     });
 }
 

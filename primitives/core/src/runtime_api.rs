@@ -66,6 +66,10 @@ sp_api::decl_runtime_apis! {
         /// The group Feldman commitment of a generated key (compressed points, constant term
         /// first): member `j`'s public share is its evaluation at `j`.
         fn key_commitments(key_id: KeyId) -> Option<Vec<[u8; 33]>>;
+        /// The group commitments of the keys `first_key..first_key + count` in one call (as
+        /// [`key_commitments`](DkgApi::key_commitments) each); `count` is capped at the largest
+        /// batch size, so a caller reads a key range at a time.
+        fn range_commitments(first_key: KeyId, count: u32) -> Vec<Option<Vec<[u8; 33]>>>;
         /// The DKG's current parameters.
         fn params() -> DkgParams<BlockNumber>;
         /// The DKG keys of the current committee (the session's validators); member `i` is

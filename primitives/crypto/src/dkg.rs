@@ -390,24 +390,78 @@ impl CheckedDealing {
     }
 }
 
+/// What checking a dealing's public structure needs of a session ([`check_dealing_shape`]):
+/// its id, batch size, committee sizes and commitment points per key, but not the reshared
+/// keys' commitments, which a runtime would otherwise decode for every dealing it accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DealingShape {
+    session_id: [u8; 32],
+    batch_size: u32,
+    dealers: Index,
+    recipients: Index,
+    points_per_key: usize,
+}
+
+impl DealingShape {
+    /// The shape of the dealings of a session of `batch_size` keys from `dealers` to
+    /// `recipients`; `fresh` if the session generates new keys (each dealing commits to every
+    /// coefficient) rather than refreshing or resharing existing ones (the constant term is
+    /// implied). Equal to [`SessionConfig::dealing_shape`] of the same session.
+    pub fn new(
+        session_id: [u8; 32],
+        batch_size: u32,
+        dealers: &Committee,
+        recipients: &Committee,
+        fresh: bool,
+    ) -> Self {
+        let t = usize::from(recipients.threshold);
+        Self {
+            session_id,
+            batch_size,
+            dealers: dealers.size(),
+            recipients: recipients.size(),
+            points_per_key: if fresh { t } else { t.saturating_sub(1) },
+        }
+    }
+}
+
+impl SessionConfig {
+    /// The shape of this session's dealings.
+    pub fn dealing_shape(&self) -> DealingShape {
+        DealingShape {
+            session_id: self.session_id,
+            batch_size: self.batch_size,
+            dealers: self.dealers.size(),
+            recipients: self.recipients.size(),
+            points_per_key: self.points_per_key(),
+        }
+    }
+}
+
 /// Check everything about a dealing that needs no secret: dealer index, counts, lengths and
 /// point encodings. Any failure is the dealer's fault ([`Error::MalformedDealing`]).
 pub fn check_dealing(config: &SessionConfig, dealing: &Dealing) -> Result<CheckedDealing> {
+    check_dealing_shape(&config.dealing_shape(), dealing)
+}
+
+/// [`check_dealing`] against the session's [`DealingShape`] alone.
+pub fn check_dealing_shape(shape: &DealingShape, dealing: &Dealing) -> Result<CheckedDealing> {
     let dealer = dealing.dealer;
     let fault = |fault| Error::MalformedDealing { dealer, fault };
-    if dealer == 0 || dealer > config.dealers.size() {
+    if dealer == 0 || dealer > shape.dealers {
         return Err(fault(DealingFault::UnknownDealer));
     }
-    if dealing.commitments.len() != config.batch_size as usize * config.points_per_key() {
+    let points = (shape.batch_size as usize).checked_mul(shape.points_per_key);
+    if points != Some(dealing.commitments.len()) {
         return Err(fault(DealingFault::CommitmentCount));
     }
-    if dealing.ciphertexts.len() != usize::from(config.recipients.size()) {
+    if dealing.ciphertexts.len() != usize::from(shape.recipients) {
         return Err(fault(DealingFault::CiphertextCount));
     }
     if dealing.ephemeral_proofs.len() != dealing.ciphertexts.len() {
         return Err(fault(DealingFault::EphemeralProof));
     }
-    let expected_len = ecies::ciphertext_len(config.plaintext_len());
+    let expected_len = ecies::ciphertext_len(shape.batch_size as usize * SCALAR_LEN);
     for (j, (ct, proof)) in dealing
         .ciphertexts
         .iter()
@@ -420,7 +474,7 @@ pub fn check_dealing(config: &SessionConfig, dealing: &Dealing) -> Result<Checke
         let e = ct
             .ephemeral_point()
             .map_err(|_| fault(DealingFault::Ciphertext))?;
-        let context = ephemeral_context(config, dealer, j as Index + 1);
+        let context = ephemeral_context(&shape.session_id, dealer, j as Index + 1);
         dleq::verify_dlog(&e, proof, &context).map_err(|_| fault(DealingFault::EphemeralProof))?;
     }
     let points = dealing
@@ -522,7 +576,7 @@ pub fn encrypt_for_recipient(
     let mut iv = [0u8; ecies::IV_LEN];
     rng.fill_bytes(&mut iv);
     let ct = ecies::encrypt_with(key, plaintext, &ephemeral, iv)?;
-    let context = ephemeral_context(config, dealer, recipient);
+    let context = ephemeral_context(&config.session_id, dealer, recipient);
     let proof = dleq::prove_dlog(ephemeral.scalar(), &context, rng)?;
     Ok((ct, proof))
 }
@@ -555,10 +609,10 @@ pub enum ComplaintVerdict {
 
 const EPHEMERAL_TAG: &[u8] = b"torus-crypto/v1/dkg-ephemeral";
 
-fn ephemeral_context(config: &SessionConfig, dealer: Index, recipient: Index) -> Vec<u8> {
+fn ephemeral_context(session_id: &[u8; 32], dealer: Index, recipient: Index) -> Vec<u8> {
     let mut ctx = Vec::with_capacity(EPHEMERAL_TAG.len() + 32 + 4);
     ctx.extend_from_slice(EPHEMERAL_TAG);
-    ctx.extend_from_slice(&config.session_id);
+    ctx.extend_from_slice(session_id);
     ctx.extend_from_slice(&dealer.to_be_bytes());
     ctx.extend_from_slice(&recipient.to_be_bytes());
     ctx
@@ -781,12 +835,71 @@ fn weights(config: &SessionConfig, qualified: &[Index]) -> Result<Vec<Scalar>> {
     }
 }
 
+/// A weight as a small signed integer `(negative, magnitude)`, if it is one below 2⁶⁴.
+fn small_weight(w: &Scalar) -> Option<(bool, u64)> {
+    let magnitude = |s: &Scalar| {
+        let bytes = s.to_bytes();
+        let (high, low) = bytes.split_at(SCALAR_LEN - 8);
+        high.iter().all(|b| *b == 0).then(|| {
+            let mut buf = [0u8; 8];
+            buf.copy_from_slice(low);
+            u64::from_be_bytes(buf)
+        })
+    };
+    magnitude(w)
+        .map(|m| (false, m))
+        .or_else(|| magnitude(&-*w).map(|m| (true, m)))
+}
+
+/// Every weight as a small signed integer, if each is one. The Lagrange weights at 0 of the
+/// indices `1..=m` are binomial coefficients (`±C(m, i)`, below 2⁶⁴ for m ≤ 67): a reshare in
+/// which every dealer of a committee of up to 67 qualifies.
+fn small_weights(w: &[Scalar]) -> Option<Vec<(bool, u64)>> {
+    w.iter().map(small_weight).collect()
+}
+
+/// `Σ wᵢ·pointsᵢ` for small signed integer weights, by one double-and-add over their bits
+/// (variable time: the weights are public).
+fn small_lincomb(points: &[AffinePoint], weights: &[(bool, u64)]) -> ProjectivePoint {
+    let bits = weights
+        .iter()
+        .map(|(_, m)| u64::BITS - m.leading_zeros())
+        .max()
+        .unwrap_or(0);
+    let mut acc = ProjectivePoint::IDENTITY;
+    for bit in (0..bits).rev() {
+        acc = acc.double();
+        for (p, (negative, m)) in points.iter().zip(weights) {
+            if (m >> bit) & 1 == 1 {
+                acc = if *negative { acc - p } else { acc + p };
+            }
+        }
+    }
+    acc
+}
+
+/// The bit length of the largest Lagrange weight with which a reshare from `dealers` combines
+/// their commitments, if every weight is a small integer (see [`group_commitments`]): the new
+/// commitments then cost `bits` doublings and at most `bits · dealers.len()` additions per
+/// point; `None` if they take full scalar multiplications.
+pub fn small_reshare_weight_bits(dealers: &[Index]) -> Result<Option<u32>> {
+    let w = lagrange_coefficients(dealers, &Scalar::ZERO)?;
+    Ok(small_weights(&w).map(|small| {
+        small
+            .iter()
+            .map(|(_, m)| u64::BITS - m.leading_zeros())
+            .max()
+            .unwrap_or(0)
+    }))
+}
+
 fn aggregate_commitments(
     config: &SessionConfig,
     qualified: &[&CheckedDealing],
 ) -> Result<Vec<FeldmanCommitment>> {
     let dealers: Vec<Index> = qualified.iter().map(|d| d.dealer).collect();
     let w = weights(config, &dealers)?;
+    let small = small_weights(&w);
     let c = config.points_per_key();
     let first = config.first_power();
     let t = usize::from(config.recipients.threshold);
@@ -800,6 +913,16 @@ fn aggregate_commitments(
                     for (k, p) in d.key_points(config, b).iter().enumerate().take(c) {
                         points[first + k] += ProjectivePoint::from(*p);
                     }
+                }
+            } else if let Some(small) = &small {
+                // Small integer weights: one double-and-add over their bits for all dealers.
+                for (k, slot) in points.iter_mut().skip(first).take(c).enumerate() {
+                    let terms = qualified
+                        .iter()
+                        .map(|d| d.key_points(config, b).get(k).copied())
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or(Error::InvalidConfig)?;
+                    *slot += small_lincomb(&terms, small);
                 }
             } else {
                 // Lagrange weights: two dealers at a time, sharing the doublings.

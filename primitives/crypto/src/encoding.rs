@@ -6,12 +6,14 @@
 
 use k256::{
     elliptic_curve::{
-        group::prime::PrimeCurveAffine,
+        group::{prime::PrimeCurveAffine, Curve},
         sec1::{FromEncodedPoint, ToEncodedPoint},
         PrimeField,
     },
     AffinePoint, EncodedPoint, FieldBytes, ProjectivePoint, Scalar,
 };
+
+use alloc::vec::Vec;
 
 use crate::error::{Error, Result};
 
@@ -108,6 +110,14 @@ pub fn affine_from_uncompressed(bytes: &[u8]) -> Result<AffinePoint> {
 /// Encode a point compressed; the identity has no encoding.
 pub fn point_to_bytes(point: &ProjectivePoint) -> Result<PointBytes> {
     affine_to_bytes(&point.to_affine())
+}
+
+/// Encode points compressed, as [`point_to_bytes`] each, with one field inversion for all of
+/// them (Montgomery's trick) instead of one per point.
+pub fn points_to_bytes(points: &[ProjectivePoint]) -> Result<Vec<PointBytes>> {
+    let mut affine = alloc::vec![AffinePoint::IDENTITY; points.len()];
+    ProjectivePoint::batch_normalize(points, &mut affine);
+    affine.iter().map(affine_to_bytes).collect()
 }
 
 /// Encode a point uncompressed (`04 ‖ X ‖ Y`), as `eccrypto` does for ephemeral keys.

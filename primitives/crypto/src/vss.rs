@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::{
-    encoding::{affine_from_sec1, index_scalar, point_to_bytes, PointBytes},
+    encoding::{affine_from_sec1, index_scalar, points_to_bytes, PointBytes},
     error::{Error, Index, Result},
 };
 
@@ -222,7 +222,7 @@ impl FeldmanCommitment {
 
     /// Compressed encodings; fails only if a point is the identity.
     pub fn to_bytes(&self) -> Result<Vec<PointBytes>> {
-        self.points.iter().map(point_to_bytes).collect()
+        points_to_bytes(&self.points)
     }
 
     /// Parse compressed encodings; refuses malformed points, the identity and an empty list.
@@ -482,7 +482,7 @@ impl PedersenCommitment {
 
     /// Compressed encodings; fails only if a point is the identity.
     pub fn to_bytes(&self) -> Result<Vec<PointBytes>> {
-        self.points.iter().map(point_to_bytes).collect()
+        points_to_bytes(&self.points)
     }
 
     /// Parse compressed encodings.

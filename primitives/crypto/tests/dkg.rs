@@ -8,8 +8,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use torus_crypto::{
     dkg::{
-        self, check_dealing, group_commitments, qualified_dealers, verify_complaint, Committee,
-        ComplaintVerdict, Dealing, KeyShares, Receiver, SessionConfig, SessionKind, SessionOutput,
+        self, check_dealing, check_dealing_shape, group_commitments, qualified_dealers,
+        verify_complaint, Committee, ComplaintVerdict, Dealing, DealingShape, KeyShares, Receiver,
+        SessionConfig, SessionKind, SessionOutput,
     },
     ecies::{self, EncryptionSecretKey},
     vss::{self, SecretShare},
@@ -559,6 +560,7 @@ fn reshare(
     let dealings: Vec<Dealing> = (n_old - t_old + 1..=n_old)
         .map(|d| dkg::deal(&config, d, Some(prev[usize::from(d) - 1].shares.clone()), r).unwrap())
         .collect();
+    check_shapes(&config, &dealings, &old_net.committee, &new_net.committee);
     let (outputs, complaints) = run_receivers(&config, new_net, &dealings, None, r);
     assert!(complaints.is_empty());
     assert_eq!(
@@ -567,6 +569,34 @@ fn reshare(
     );
     check_outputs(&outputs, new_net.committee.threshold(), batch);
     outputs
+}
+
+/// A reshare's dealings pass the structural check against the shape built without the keys'
+/// commitments (what the runtime checks), and fail it against a fresh session's shape or
+/// another session's id.
+fn check_shapes(
+    config: &SessionConfig,
+    dealings: &[Dealing],
+    dealers: &Committee,
+    recipients: &Committee,
+) {
+    let batch = config.batch_size();
+    let shape = DealingShape::new([9; 32], batch, dealers, recipients, false);
+    assert_eq!(shape, config.dealing_shape());
+    for d in dealings {
+        assert_eq!(
+            check_dealing_shape(&shape, d).unwrap().dealer(),
+            check_dealing(config, d).unwrap().dealer()
+        );
+    }
+    let fault = |shape: &DealingShape| match check_dealing_shape(shape, &dealings[0]) {
+        Err(Error::MalformedDealing { fault, .. }) => fault,
+        other => panic!("expected a malformed dealing, got {other:?}"),
+    };
+    let fresh = DealingShape::new([9; 32], batch, dealers, recipients, true);
+    assert_eq!(fault(&fresh), DealingFault::CommitmentCount);
+    let other_session = DealingShape::new([8; 32], batch, dealers, recipients, false);
+    assert_eq!(fault(&other_session), DealingFault::EphemeralProof);
 }
 
 #[test]
@@ -613,6 +643,69 @@ fn reshare_dealer_lying_about_its_old_share_is_caught() {
         dkg::deal(&config, 1, None, &mut r).unwrap_err(),
         Error::InvalidConfig
     );
+}
+
+/// The Lagrange weights of consecutive dealers are small integers (the sums take a
+/// double-and-add over a few bits), of others not (full multiplications); a reshare from
+/// either kind of dealer set keeps the key and gives shares that verify.
+#[test]
+fn reshare_weights_small_or_not_keep_the_key() {
+    assert_eq!(
+        dkg::small_reshare_weight_bits(&[1, 2, 3, 4]).unwrap(),
+        Some(3)
+    ); // 4, -6, 4, -1
+    assert_eq!(dkg::small_reshare_weight_bits(&[2, 3, 4]).unwrap(), Some(4)); // 6, -8, 3
+    assert_eq!(dkg::small_reshare_weight_bits(&[1, 3]).unwrap(), None); // 3/2, -1/2
+    let up_to = |m: u16| (1..=m).collect::<Vec<_>>();
+    assert_eq!(
+        dkg::small_reshare_weight_bits(&up_to(67)).unwrap(),
+        Some(64)
+    ); // C(67, 33) < 2^64
+    assert_eq!(dkg::small_reshare_weight_bits(&up_to(68)).unwrap(), None); // C(68, 34) > 2^64
+    assert_eq!(
+        dkg::small_reshare_weight_bits(&[1, 1]).unwrap_err(),
+        Error::DuplicateIndex { index: 1 }
+    );
+    for (dealers, seed) in [
+        (vec![1u16, 3], 61u64),
+        (vec![1, 2, 3, 4], 62),
+        (vec![2, 3], 63),
+    ] {
+        let (old_net, _, old) = fresh(4, 2, 3, seed);
+        let mut r = rng(seed);
+        let new_net = net(3, 2, &mut r);
+        let config = SessionConfig::new(
+            [seed as u8; 32],
+            3,
+            old_net.committee.clone(),
+            new_net.committee.clone(),
+            SessionKind::Reshare {
+                previous: old[0].commitments.clone(),
+            },
+        )
+        .unwrap();
+        let dealings: Vec<Dealing> = dealers
+            .iter()
+            .map(|d| {
+                dkg::deal(
+                    &config,
+                    *d,
+                    Some(old[usize::from(*d) - 1].shares.clone()),
+                    &mut r,
+                )
+                .unwrap()
+            })
+            .collect();
+        let (outputs, complaints) = run_receivers(&config, &new_net, &dealings, None, &mut r);
+        assert!(complaints.is_empty());
+        check_outputs(&outputs, 2, 3);
+        for b in 0..3 {
+            assert_eq!(
+                outputs[0].commitments[b].public_key(),
+                old[0].commitments[b].public_key()
+            );
+        }
+    }
 }
 
 proptest! {

@@ -258,3 +258,23 @@ proptest! {
         }
     }
 }
+
+/// Encoding a commitment normalizes all its points at once; the result is each point's own
+/// encoding, and a commitment holding the identity is refused as a single point is.
+#[test]
+fn batch_encoding_matches_per_point_encoding() {
+    let mut r = rng(77);
+    let points: Vec<ProjectivePoint> = (0..5)
+        .map(|_| ProjectivePoint::mul_by_generator(&Scalar::random(&mut r)))
+        .collect();
+    let commitment = FeldmanCommitment::new(points.clone()).unwrap();
+    let each: Vec<_> = points.iter().map(|p| point_to_bytes(p).unwrap()).collect();
+    assert_eq!(commitment.to_bytes().unwrap(), each);
+    assert_eq!(FeldmanCommitment::from_bytes(&each).unwrap(), commitment);
+    let with_identity =
+        FeldmanCommitment::new(vec![points[0], ProjectivePoint::IDENTITY, points[1]]).unwrap();
+    assert_eq!(
+        with_identity.to_bytes().unwrap_err(),
+        point_to_bytes(&ProjectivePoint::IDENTITY).unwrap_err()
+    );
+}

@@ -22,7 +22,7 @@ use torus_primitives::{
 use torus_runtime::{opaque::Block, BlockNumber, Hash};
 
 use super::{Worker, RESEND_AFTER};
-use crate::keyholder::{store::keystore_secret, LOG_TARGET};
+use crate::keyholder::LOG_TARGET;
 
 /// What the worker keeps about its standing on chain.
 #[derive(Default)]
@@ -187,7 +187,7 @@ where
             }
             let stored = self
                 .store
-                .load(range.range, |key| keystore_secret(&self.keystore, key))
+                .load(range.range, |key| self.keys.secret(key))
                 .ok()
                 .flatten();
             if stored.is_none_or(|s| s.epoch != range.holder) {
