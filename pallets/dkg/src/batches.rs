@@ -203,7 +203,12 @@ impl<T: Config> Pallet<T> {
             };
             let (n, b) = (state.setup.size(), state.setup.batch_size);
             let fresh = matches!(state.setup.kind, BatchKind::Fresh);
-            let finish_weight = Self::finish_weight(&state);
+            // Only a verifying batch can finish with its keys (a dealing one is abandoned), so
+            // only its Lagrange weights are worth estimating.
+            let finish_weight = match state.phase {
+                BatchPhase::Verifying { .. } => Self::finish_weight(&state),
+                BatchPhase::Dealing { .. } => T::WeightInfo::abandon_batch(n),
+            };
             let may_finish = finishing == Weight::zero()
                 || finishing
                     .saturating_add(finish_weight)

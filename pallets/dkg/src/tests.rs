@@ -1408,7 +1408,7 @@ fn a_reshare_dealing_of_the_wrong_shape_disqualifies_its_dealer() {
         // One commitment point too many: a reshare's constant terms are implied, not sent.
         let mut dealing =
             crypto_dkg::deal(&config, 2, Some(old[1].clone()), &mut rng).expect("a dealing");
-        let extra = dealing.commitments[0].clone();
+        let extra = dealing.commitments[0];
         dealing.commitments.push(extra);
         assert_ok!(submit(dealing_call(handover, 2, wire(&dealing))));
         System::assert_last_event(

@@ -428,13 +428,13 @@ impl DealingShape {
 impl SessionConfig {
     /// The shape of this session's dealings.
     pub fn dealing_shape(&self) -> DealingShape {
-        DealingShape {
-            session_id: self.session_id,
-            batch_size: self.batch_size,
-            dealers: self.dealers.size(),
-            recipients: self.recipients.size(),
-            points_per_key: self.points_per_key(),
-        }
+        DealingShape::new(
+            self.session_id,
+            self.batch_size,
+            &self.dealers,
+            &self.recipients,
+            matches!(self.kind, SessionKind::Fresh),
+        )
     }
 }
 
@@ -858,16 +858,20 @@ fn small_weights(w: &[Scalar]) -> Option<Vec<(bool, u64)>> {
     w.iter().map(small_weight).collect()
 }
 
-/// `Σ wᵢ·pointsᵢ` for small signed integer weights, by one double-and-add over their bits
-/// (variable time: the weights are public).
-fn small_lincomb(points: &[AffinePoint], weights: &[(bool, u64)]) -> ProjectivePoint {
-    let bits = weights
+/// The bit length of the largest of small integer weights.
+fn max_bits(weights: &[(bool, u64)]) -> u32 {
+    weights
         .iter()
         .map(|(_, m)| u64::BITS - m.leading_zeros())
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// `Σ wᵢ·pointsᵢ` for small signed integer weights, by one double-and-add over their bits
+/// (variable time: the weights are public).
+fn small_lincomb(points: &[AffinePoint], weights: &[(bool, u64)]) -> ProjectivePoint {
     let mut acc = ProjectivePoint::IDENTITY;
-    for bit in (0..bits).rev() {
+    for bit in (0..max_bits(weights)).rev() {
         acc = acc.double();
         for (p, (negative, m)) in points.iter().zip(weights) {
             if (m >> bit) & 1 == 1 {
@@ -884,13 +888,7 @@ fn small_lincomb(points: &[AffinePoint], weights: &[(bool, u64)]) -> ProjectiveP
 /// point; `None` if they take full scalar multiplications.
 pub fn small_reshare_weight_bits(dealers: &[Index]) -> Result<Option<u32>> {
     let w = lagrange_coefficients(dealers, &Scalar::ZERO)?;
-    Ok(small_weights(&w).map(|small| {
-        small
-            .iter()
-            .map(|(_, m)| u64::BITS - m.leading_zeros())
-            .max()
-            .unwrap_or(0)
-    }))
+    Ok(small_weights(&w).map(|small| max_bits(&small)))
 }
 
 fn aggregate_commitments(
