@@ -11,7 +11,9 @@
 //! to a temporary name, synced and renamed over the old file: a crash leaves either the old
 //! file or the new one, whole. Schema version 1 (no epoch) reads as epoch 0, the only epoch
 //! that keyholder knew. A handover replaces a range's file with the new epoch's shares; a
-//! member that no longer holds a range [erases](ShareStore::erase) its file.
+//! member that no longer holds a range [erases](ShareStore::erase) its file. Every save is
+//! announced to [`ShareStore::saves`]' subscribers, so that a login can wait for shares that
+//! the finalized chain gives this node and the keyholder is still settling.
 //!
 //! File `cursor` (schema version 2): `CURSOR_MAGIC (12) ‖ version (1) ‖ SCALE u64`: every batch
 //! below it was settled from a finalized block. The keyholder of schema version 1 (a bare SCALE
@@ -33,6 +35,7 @@ use chacha20poly1305::{
 use codec::{Decode, Encode};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 use torus_crypto::{dkg::KeyShares, Scalar};
 use torus_primitives::{
     dkg::{DkgId, EpochId},
@@ -109,6 +112,8 @@ impl StoredShares {
 /// A directory of encrypted share files.
 pub struct ShareStore {
     dir: PathBuf,
+    /// The number of files saved since the store was opened.
+    saved: watch::Sender<u64>,
 }
 
 impl ShareStore {
@@ -119,7 +124,15 @@ impl ShareStore {
             path: dir.clone(),
             source,
         })?;
-        Ok(Self { dir })
+        Ok(Self {
+            dir,
+            saved: watch::Sender::new(0),
+        })
+    }
+
+    /// A receiver that changes whenever a share file is saved.
+    pub fn saves(&self) -> watch::Receiver<u64> {
+        self.saved.subscribe()
     }
 
     fn path(&self, batch: BatchId) -> PathBuf {
@@ -180,6 +193,8 @@ impl ShareStore {
         fs::File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io)?;
+        self.saved
+            .send_modify(|saved| *saved = saved.wrapping_add(1));
         Ok(())
     }
 
@@ -423,6 +438,19 @@ mod tests {
             Err(StoreError::Corrupt(_))
         ));
         assert!(store.load(5, |_| None).unwrap().is_none());
+    }
+
+    #[test]
+    fn every_save_is_announced_and_a_failed_one_is_not() {
+        let (dir, store) = temp_store();
+        let mut saves = store.saves();
+        assert!(!saves.has_changed().unwrap());
+        store.save(4, 0, 0, &key(1), &[7u8; 32], &shares()).unwrap();
+        assert!(saves.has_changed().unwrap());
+        saves.mark_unchanged();
+        std::fs::remove_dir_all(dir.path()).unwrap();
+        assert!(store.save(5, 0, 0, &key(1), &[7u8; 32], &shares()).is_err());
+        assert!(!saves.has_changed().unwrap());
     }
 
     #[test]

@@ -32,6 +32,9 @@ use crate::keyholder::store::StoredShares;
 const CACHE_CAPACITY: usize = 100_000;
 /// The most decrypted share batches kept in memory.
 const SHARE_BATCHES_CACHED: usize = 64;
+/// The longest a login waits for this node's keyholder to store shares that the finalized
+/// chain already gives this node.
+const SETTLING_WAIT: Duration = Duration::from_secs(20);
 
 /// The node's place in the committee of an epoch.
 #[derive(Clone)]
@@ -304,12 +307,14 @@ impl<C: ApiClient, P> TorusApi<C, P> {
     /// share's x coordinate, checked against the key's commitments in the finalized block
     /// (`share·G` must be the commitments' evaluation at this node's index) before it is ever
     /// served.
-    pub(super) fn share_of(
+    pub(super) async fn share_of(
         &self,
         key: &AssignedKey,
         holder: &Member,
     ) -> Result<(u16, Zeroizing<[u8; 32]>), ApiError> {
-        let stored = self.shares_of_range(self.range_of(key.key_id)?, holder.epoch)?;
+        let stored = self
+            .shares_of_range(self.range_of(key.key_id)?, holder.epoch)
+            .await?;
         let share = stored
             .share(key.key_id)
             .ok_or(ApiError::NoShare("no share of the key"))?;
@@ -370,8 +375,12 @@ impl<C: ApiClient, P> TorusApi<C, P> {
     }
 
     /// This node's decrypted shares of key range `range` in the sharing of `epoch` (kept for
-    /// the next logins until the range gets another sharing).
-    fn shares_of_range(
+    /// the next logins until the range gets another sharing). The finalized chain gives them to
+    /// this node before its keyholder has stored them (it settles a batch after the block the
+    /// batch finished in is finalized, behind the batches it is busy with): while the store
+    /// holds no sharing of the range or an older epoch's, this waits for the keyholder's next
+    /// saves, up to [`SETTLING_WAIT`].
+    async fn shares_of_range(
         &self,
         range: BatchId,
         epoch: EpochId,
@@ -381,14 +390,30 @@ impl<C: ApiClient, P> TorusApi<C, P> {
                 return Ok(stored.clone());
             }
         }
-        let stored = self
-            .store
-            .load(range, |dkg_key| self.keys.secret(dkg_key))
-            .map_err(|e| internal("reading the share store", e))?
-            .ok_or(ApiError::NoShare("no share of the key's batch"))?;
+        let deadline = tokio::time::Instant::now() + SETTLING_WAIT;
+        let mut saves = self.store.saves();
+        let stored = loop {
+            saves.borrow_and_update();
+            match self
+                .store
+                .load(range, |dkg_key| self.keys.secret(dkg_key))
+                .map_err(|e| internal("reading the share store", e))?
+            {
+                Some(stored) if stored.epoch >= epoch => break stored,
+                behind => {
+                    let saved = tokio::time::timeout_at(deadline, saves.changed()).await;
+                    if !matches!(saved, Ok(Ok(()))) {
+                        return Err(ApiError::NoShare(match behind {
+                            None => "no share of the key's batch",
+                            Some(_) => "this node's shares of the key are of an older epoch",
+                        }));
+                    }
+                }
+            }
+        };
         if stored.epoch != epoch {
             return Err(ApiError::NoShare(
-                "this node's shares of the key are not of the epoch that holds it (yet)",
+                "this node's shares of the key are of a newer epoch than its finalized block names",
             ));
         }
         let stored = Arc::new(stored);

@@ -230,7 +230,7 @@ where
         if holders.epoch != signed_by {
             session_key = check(&holders.members)?;
         }
-        let (share_index, share) = self.share_of(&key, &member)?;
+        let (share_index, share) = self.share_of(&key, &member).await?;
         // Durably remembered before the share leaves the node, by commitment and by signed
         // digest (an ECDSA token re-spelled with `(r, n − s)` has a new commitment but the same
         // digest); kept until the token's capped expiry.
