@@ -367,7 +367,7 @@ where
     // Subscribe before settling what is already final, so that no finality is missed.
     let mut imports = worker.client.import_notification_stream().fuse();
     let mut finality = worker.client.finality_notification_stream().fuse();
-    worker.settle_finalized(info.finalized_hash);
+    worker.settle_finalized(info.finalized_hash, info.finalized_number);
     loop {
         futures::select_biased! {
             notification = finality.next() => {
@@ -379,7 +379,7 @@ where
                 while let Some(Some(next)) = finality.next().now_or_never() {
                     notification = next;
                 }
-                worker.settle_finalized(notification.hash);
+                worker.settle_finalized(notification.hash, *notification.header.number());
             }
             notification = imports.next() => {
                 let Some(mut notification) = notification else {
@@ -688,9 +688,9 @@ where
         Ok(())
     }
 
-    /// Settle every batch finished in the finalized block `finalized`, from the cursor on, in
-    /// order (see [`settle_step`]), moving the persisted cursor past each.
-    fn settle_finalized(&mut self, finalized: Hash) {
+    /// Settle every batch finished in the finalized block `finalized` (number `number`), from
+    /// the cursor on, in order (see [`settle_step`]), moving the persisted cursor past each.
+    fn settle_finalized(&mut self, finalized: Hash, number: BlockNumber) {
         let mine = self.keys.public_keys();
         loop {
             let id = self.cursor;
@@ -714,7 +714,7 @@ where
             let outcome = match (settle_step(result.as_ref(), &mine, held), &result) {
                 (_, None) => {
                     // Settled up to the finalized block.
-                    if let Err(e) = self.audit_store(finalized, &mine) {
+                    if let Err(e) = self.audit_store(finalized, number, &mine) {
                         warn!(target: LOG_TARGET, "cannot audit the share store: {e}");
                     }
                     return;

@@ -5,8 +5,10 @@
 //! Lost shares are found by an audit of the share store against the finalized chain, once the
 //! store is settled up to a finalized block with no batch running (a share a running handover
 //! has just given is not missed for a lost one): every key range held by an epoch that this
-//! node is a member of must be stored with that epoch. A batch that cannot be settled (its
-//! dealings were pruned while the node was away) is reported at once.
+//! node is a member of must be stored with that epoch. The audit runs after the start and then
+//! every [`AUDIT_EVERY`] finalized blocks, so a share file lost while the node runs is reported
+//! too. A batch that cannot be settled (its dealings were pruned while the node was away) is
+//! reported at once.
 
 use std::collections::BTreeSet;
 
@@ -24,6 +26,10 @@ use torus_runtime::{opaque::Block, BlockNumber, Hash};
 use super::{Worker, RESEND_AFTER};
 use crate::keyholder::LOG_TARGET;
 
+/// Finalized blocks from one audit of the share store to the next (30 minutes of 3-second
+/// blocks): an audit reads and decrypts every stored range, so it is not run at every block.
+pub(super) const AUDIT_EVERY: BlockNumber = 600;
+
 /// What the worker keeps about its standing on chain.
 #[derive(Default)]
 pub(super) struct Membership {
@@ -32,8 +38,8 @@ pub(super) struct Membership {
     /// Epochs whose shares this node lost and has not seen reported on chain yet, with when
     /// the report was last posted.
     lost: std::collections::BTreeMap<EpochId, Option<BlockNumber>>,
-    /// The store was audited against the finalized chain since the node started.
-    audited: bool,
+    /// The finalized block at which the store was last audited against the chain.
+    audited_at: Option<BlockNumber>,
 }
 
 impl Membership {
@@ -46,6 +52,12 @@ impl Membership {
 /// Whether a message last posted at `sent` should be posted again at block `now`.
 fn due(sent: Option<BlockNumber>, now: BlockNumber) -> bool {
     sent.is_none_or(|sent| now >= sent.saturating_add(RESEND_AFTER))
+}
+
+/// Whether the store, last audited at finalized block `audited_at`, is due an audit at the
+/// finalized block `finalized`.
+pub(super) fn audit_due(audited_at: Option<BlockNumber>, finalized: BlockNumber) -> bool {
+    audited_at.is_none_or(|at| finalized >= at.saturating_add(AUDIT_EVERY))
 }
 
 impl<C, P> Worker<C, P>
@@ -154,11 +166,16 @@ where
         Ok(())
     }
 
-    /// Once after the start, when the store is settled up to the finalized block `finalized`
-    /// and no batch runs there: note every epoch this node is a member of that holds a key
-    /// range whose shares are not stored for it.
-    pub(super) fn audit_store(&mut self, finalized: Hash, mine: &[DkgId]) -> Result<(), String> {
-        if self.membership.audited {
+    /// After the start and every [`AUDIT_EVERY`] blocks, when the store is settled up to the
+    /// finalized block `finalized` (number `number`) and no batch runs there: note every epoch
+    /// this node is a member of that holds a key range whose shares are not stored for it.
+    pub(super) fn audit_store(
+        &mut self,
+        finalized: Hash,
+        number: BlockNumber,
+        mine: &[DkgId],
+    ) -> Result<(), String> {
+        if !audit_due(self.membership.audited_at, number) {
             return Ok(());
         }
         let api = self.client.runtime_api();
@@ -198,7 +215,24 @@ where
             warn!(target: LOG_TARGET, "the share store lacks shares of key ranges held by epoch {epoch}, of which this node is a member");
             self.membership.lost(epoch);
         }
-        self.membership.audited = true;
+        self.membership.audited_at = Some(number);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_is_audited_after_the_start_then_every_audit_interval() {
+        assert!(audit_due(None, 0));
+        assert!(audit_due(None, 12_345));
+        assert!(!audit_due(Some(10), 10));
+        assert!(!audit_due(Some(10), 10 + AUDIT_EVERY - 1));
+        assert!(audit_due(Some(10), 10 + AUDIT_EVERY));
+        // Near the end of the block numbers the interval saturates instead of overflowing.
+        assert!(!audit_due(Some(BlockNumber::MAX - 1), BlockNumber::MAX - 1));
+        assert!(audit_due(Some(BlockNumber::MAX - 1), BlockNumber::MAX));
     }
 }
