@@ -112,8 +112,8 @@ impl StoredShares {
 /// A directory of encrypted share files.
 pub struct ShareStore {
     dir: PathBuf,
-    /// The number of files saved since the store was opened.
-    saved: watch::Sender<u64>,
+    /// Notified whenever a share file is saved.
+    saved: watch::Sender<()>,
 }
 
 impl ShareStore {
@@ -126,12 +126,12 @@ impl ShareStore {
         })?;
         Ok(Self {
             dir,
-            saved: watch::Sender::new(0),
+            saved: watch::Sender::new(()),
         })
     }
 
     /// A receiver that changes whenever a share file is saved.
-    pub fn saves(&self) -> watch::Receiver<u64> {
+    pub fn saves(&self) -> watch::Receiver<()> {
         self.saved.subscribe()
     }
 
@@ -193,8 +193,7 @@ impl ShareStore {
         fs::File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io)?;
-        self.saved
-            .send_modify(|saved| *saved = saved.wrapping_add(1));
+        self.saved.send_replace(());
         Ok(())
     }
 
