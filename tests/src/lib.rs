@@ -68,8 +68,27 @@ pub fn node_binary() -> Result<PathBuf> {
     Ok(node)
 }
 
+/// The ports the harness hands out: below Linux's ephemeral range (32768 and up). A port the
+/// kernel picked there can be taken by any outgoing connection (a node dialling its peers)
+/// before the node binds it, and the node then serves RPC on a random port instead.
+const PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// How many ports this process has handed out.
+static PORTS_HANDED_OUT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// A port of [`PORTS`] free on 127.0.0.1 now, and not handed out before by this process (until
+/// the range wraps); the process id spreads concurrent test processes over the range.
 fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    let span = u32::from(PORTS.end - PORTS.start);
+    let seed = std::process::id().wrapping_mul(97);
+    for _ in 0..span {
+        let n = PORTS_HANDED_OUT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = PORTS.start + u16::try_from(seed.wrapping_add(n) % span)?;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no free port in {PORTS:?} on 127.0.0.1")
 }
 
 /// One running `torus-node` process.
