@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
+use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned, Extensions};
 use k256::{
     elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint},
     AffinePoint, EncodedPoint,
@@ -19,12 +19,14 @@ use torus_rpc_api::{
 };
 use torus_runtime::{opaque::Block, BlockNumber};
 
+use crate::torus_api::CallerLimit;
+
 /// The node-details method, served by every node.
 #[rpc(server, namespace = "torus")]
 pub trait NodeDetailsApi {
     /// The committee that holds `user`'s key in the finalized block, or without `user` (or for
     /// a user without a key yet) the newest committee, the one new keys go to.
-    #[method(name = "nodeDetails")]
+    #[method(name = "nodeDetails", with_extensions)]
     fn node_details(&self, user: Option<User>) -> RpcResult<NodeDetails>;
 }
 
@@ -32,6 +34,9 @@ pub trait NodeDetailsApi {
 pub struct NodeDetailsRpc<C> {
     /// The client.
     pub client: Arc<C>,
+    /// The per-IP limit of a validator's Torus API, which this method shares (it is served on
+    /// the same public listeners); `None` on other nodes, limited by `--rpc-rate-limit` only.
+    pub per_ip: Option<Arc<CallerLimit>>,
 }
 
 fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
@@ -78,7 +83,10 @@ where
     C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
     C::Api: KeysApi<Block> + DkgApi<Block, BlockNumber>,
 {
-    fn node_details(&self, user: Option<User>) -> RpcResult<NodeDetails> {
+    fn node_details(&self, ext: &Extensions, user: Option<User>) -> RpcResult<NodeDetails> {
+        if let Some(limit) = &self.per_ip {
+            limit.admit(ext)?;
+        }
         let at = self.client.info().finalized_hash;
         let api = self.client.runtime_api();
         let chain = |e: polkadot_sdk::sp_api::ApiError| error(CHAIN_ERROR, e.to_string());

@@ -75,6 +75,7 @@ where
     module.merge(
         NodeDetailsRpc {
             client: client.clone(),
+            per_ip: torus_api.as_ref().map(|api| api.per_ip()),
         }
         .into_rpc(),
     )?;

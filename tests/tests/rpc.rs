@@ -256,6 +256,24 @@ async fn checks(node: &Node) -> Result<()> {
     let next_64 = client(node, &[("x-real-ip", "2001:db8:1:3::1")])?;
     assert_eq!(torus_call(&next_64).await?, INVALID_PARAMS);
 
+    // `torus_nodeDetails`, the other method of the public listeners, draws on the same
+    // budget: three answers, then the caller is refused by both.
+    let details_caller = client(node, &[("x-real-ip", "203.0.113.7")])?;
+    for _ in 0..3 {
+        let details: Value = details_caller
+            .request("torus_nodeDetails", rpc_params![])
+            .await?;
+        assert!(details["threshold"].is_number(), "node details: {details}");
+    }
+    match details_caller
+        .request::<Value, _>("torus_nodeDetails", rpc_params![])
+        .await
+    {
+        Err(ClientError::Call(e)) => assert_eq!(e.code(), IP_RATE_LIMITED),
+        other => bail!("torus_nodeDetails over the per-IP budget: {other:?}"),
+    }
+    assert_eq!(torus_call(&details_caller).await?, IP_RATE_LIMITED);
+
     // The budget refills at the rate (1 call per second).
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(torus_call(&proxied).await?, INVALID_PARAMS);

@@ -84,10 +84,37 @@ pub struct ApiSettings {
     pub ip_burst: u32,
 }
 
-/// The rate limits: per caller, and per verifier and caller.
-struct Limits {
-    per_verifier: RateLimiter<(String, IpAddr)>,
-    per_ip: RateLimiter<IpAddr>,
+/// The per-IP request limit, shared by the Torus API's methods and `torus_nodeDetails` (all
+/// that a `--torus-api-addr` listener serves), so that a caller's requests to any of them
+/// count against one budget.
+pub struct CallerLimit(Mutex<RateLimiter<IpAddr>>);
+
+impl CallerLimit {
+    /// `rate` requests per second per caller IP address, bursts of `burst` (rate 0: unlimited).
+    pub fn new(rate: u32, burst: u32) -> Self {
+        Self(Mutex::new(RateLimiter::new(rate, burst, LIMITER_CAPACITY)))
+    }
+
+    /// Takes one request of the caller's IP address (IPv6: its /64, which one host usually
+    /// has) and returns the address as limited. Calls without a [`CallerIp`] (whitelisted or
+    /// in-process) are not limited.
+    pub fn admit(&self, ext: &Extensions) -> Result<Option<IpAddr>, ApiError> {
+        let Some(CallerIp(ip)) = ext.get::<CallerIp>().copied() else {
+            return Ok(None);
+        };
+        let key = match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+            },
+            v4 => v4,
+        };
+        if lock(&self.0).allow(&key, Instant::now()) {
+            Ok(Some(key))
+        } else {
+            Err(ApiError::IpRateLimited)
+        }
+    }
 }
 
 /// The API's state: the node's client, pool, keys and share store, the replay guards, the
@@ -98,7 +125,8 @@ pub struct TorusApi<C, P> {
     keys: Arc<DkgKeys>,
     store: Arc<ShareStore>,
     replay: Mutex<ReplayGuards>,
-    limits: Mutex<Limits>,
+    per_ip: Arc<CallerLimit>,
+    per_verifier: Mutex<RateLimiter<(String, IpAddr)>>,
     best_view: Mutex<chain::BlockView>,
     finalized_view: Mutex<chain::BlockView>,
     finalized: Mutex<chain::Finalized>,
@@ -143,7 +171,8 @@ impl<C: ApiClient, P> TorusApi<C, P>
 where
     P: TransactionPool<Block = Block, Hash = Hash> + 'static,
 {
-    /// The API of a validator, its replay guards kept in the journal file `replay_journal`.
+    /// The API of a validator, its replay guards kept in the journal file `replay_journal`,
+    /// its callers limited per IP address and per verifier as `settings` say.
     pub fn new(
         client: Arc<C>,
         pool: Arc<P>,
@@ -159,18 +188,22 @@ where
             keys,
             store,
             replay: Mutex::new(replay),
-            limits: Mutex::new(Limits {
-                per_verifier: RateLimiter::new(
-                    settings.verifier_rate,
-                    settings.verifier_burst,
-                    LIMITER_CAPACITY,
-                ),
-                per_ip: RateLimiter::new(settings.ip_rate, settings.ip_burst, LIMITER_CAPACITY),
-            }),
+            per_ip: Arc::new(CallerLimit::new(settings.ip_rate, settings.ip_burst)),
+            per_verifier: Mutex::new(RateLimiter::new(
+                settings.verifier_rate,
+                settings.verifier_burst,
+                LIMITER_CAPACITY,
+            )),
             best_view: Mutex::default(),
             finalized_view: Mutex::default(),
             finalized: Mutex::default(),
         })
+    }
+
+    /// The per-IP limit of the API's callers, for the node's other method on its public
+    /// listeners (`torus_nodeDetails`) to share.
+    pub fn per_ip(&self) -> Arc<CallerLimit> {
+        self.per_ip.clone()
     }
 
     /// The four methods, ready to merge into the node's RPC module. Each call first takes its
@@ -181,7 +214,7 @@ where
         module
             .register_async_method(methods::VERIFIER_LOOKUP, |params, api, ext| {
                 catch_panics(async move {
-                    let caller = api.admit_caller(&ext)?;
+                    let caller = api.per_ip.admit(&ext)?;
                     api.verifier_lookup(params, caller)
                 })
             })
@@ -189,7 +222,7 @@ where
         module
             .register_async_method(methods::GET_PUB_KEY_OR_KEY_ASSIGN, |params, api, ext| {
                 catch_panics(async move {
-                    let caller = api.admit_caller(&ext)?;
+                    let caller = api.per_ip.admit(&ext)?;
                     api.get_pub_key_or_assign(params, caller).await
                 })
             })
@@ -197,7 +230,7 @@ where
         module
             .register_async_method(methods::COMMITMENT_REQUEST, |params, api, ext| {
                 catch_panics(async move {
-                    let caller = api.admit_caller(&ext)?;
+                    let caller = api.per_ip.admit(&ext)?;
                     api.commitment_request(params, caller)
                 })
             })
@@ -205,33 +238,12 @@ where
         module
             .register_async_method(methods::GET_SHARE_OR_KEY_ASSIGN, |params, api, ext| {
                 catch_panics(async move {
-                    let caller = api.admit_caller(&ext)?;
+                    let caller = api.per_ip.admit(&ext)?;
                     api.get_share_or_assign(params, caller).await
                 })
             })
             .expect("method names are unique");
         module
-    }
-
-    /// Takes one request of the caller's IP address (IPv6: its /64, which one host usually
-    /// has) from the per-IP limit, and names the caller for the per-verifier limit. Calls
-    /// without a [`CallerIp`] (whitelisted or in-process) are not limited per IP.
-    fn admit_caller(&self, ext: &Extensions) -> Result<Option<IpAddr>, ApiError> {
-        let Some(CallerIp(ip)) = ext.get::<CallerIp>().copied() else {
-            return Ok(None);
-        };
-        let key = match ip {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
-            },
-            v4 => v4,
-        };
-        if lock(&self.limits).per_ip.allow(&key, Instant::now()) {
-            Ok(Some(key))
-        } else {
-            Err(ApiError::IpRateLimited)
-        }
     }
 
     /// Takes one request of `caller` for verifier `name` from the per-verifier limit, which is
@@ -243,7 +255,7 @@ where
             return Ok(());
         };
         let key = (name.to_owned(), caller);
-        if lock(&self.limits).per_verifier.allow(&key, Instant::now()) {
+        if lock(&self.per_verifier).allow(&key, Instant::now()) {
             Ok(())
         } else {
             Err(ApiError::RateLimited)
