@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | [`vss`] | Shamir sharing, Feldman and Pedersen commitments, Lagrange interpolation at any `x` (scalars and points) | all |
 //! | [`dkg`] | batched DKG / zero-sharing refresh / resharing state machine, complaints, qualified set, group commitments | node (drive), runtime (verify) |
+//! | [`tss`] | TSS keys (network key + the user's factors, never assembled) and their threshold BIP340 signatures with FROST | client (coordinates), node (signs) |
 //! | [`htss`] | hierarchical threshold sharing (Tassa) with exact Birkhoff interpolation | node, client |
 //! | [`ecies`] | ECIES byte-compatible with `@toruslabs/eccrypto` (the Torus client's) | node, client, runtime (complaints) |
 //! | [`dleq`] | Chaum–Pedersen proof of equal discrete logs (complaints) | runtime, node |
@@ -78,6 +79,7 @@ pub mod encoding;
 pub mod error;
 pub mod htss;
 pub mod msm;
+pub mod tss;
 pub mod vss;
 
 pub use error::{DealingFault, Error, Index, Result};

@@ -281,6 +281,12 @@ pub fn lagrange_coefficients(indexes: &[Index], at: &Scalar) -> Result<Vec<Scala
         .iter()
         .map(|&i| Scalar::from(u64::from(i)))
         .collect();
+    lagrange_at(&xs, at)
+}
+
+/// [`lagrange_coefficients`] for any x-coordinates, which the caller guarantees distinct
+/// (equal ones are refused as [`Error::ZeroScalar`]: their denominator vanishes).
+pub(crate) fn lagrange_at(xs: &[Scalar], at: &Scalar) -> Result<Vec<Scalar>> {
     let mut nums = Vec::with_capacity(xs.len());
     let mut dens = Vec::with_capacity(xs.len());
     for (i, xi) in xs.iter().enumerate() {
