@@ -1,13 +1,10 @@
 //! TSS keys and their threshold BIP340 signatures: every signature is checked with an
-//! independent BIP340 verifier (RustCrypto's `k256::schnorr`), which first passes BIP340's
-//! official test vectors.
+//! independent BIP340 verifier (Bitcoin Core's libsecp256k1, through the `secp256k1` crate),
+//! which first passes BIP340's official test vectors.
 
 use std::collections::BTreeMap;
 
-use k256::{
-    elliptic_curve::{ops::MulByGenerator, point::AffineCoordinates, PrimeField},
-    schnorr,
-};
+use k256::elliptic_curve::{ops::MulByGenerator, point::AffineCoordinates, PrimeField};
 use proptest::prelude::*;
 use rand::{seq::SliceRandom, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -98,13 +95,15 @@ fn sign(
     sign_with(f, &f.network, holders, message, tweak, rng, |_| false)
 }
 
-/// BIP340 verification by `k256::schnorr` of `signature` over `message` under the x-only key.
+/// BIP340 verification by libsecp256k1 of `signature` over `message` under the x-only key.
 fn verifies(x_only: &[u8], message: &[u8], signature: &[u8]) -> bool {
     match (
-        schnorr::VerifyingKey::from_bytes(x_only),
-        schnorr::Signature::try_from(signature),
+        secp256k1::XOnlyPublicKey::from_slice(x_only),
+        secp256k1::schnorr::Signature::from_slice(signature),
     ) {
-        (Ok(key), Ok(signature)) => key.verify_raw(message, &signature).is_ok(),
+        (Ok(key), Ok(signature)) => secp256k1::Secp256k1::verification_only()
+            .verify_schnorr(&signature, message, &key)
+            .is_ok(),
         _ => false,
     }
 }
@@ -226,12 +225,13 @@ fn neither_the_whole_network_nor_the_device_alone_has_the_key() {
     assert_eq!(ProjectivePoint::mul_by_generator(&d), f.key.network_key());
     assert_ne!(ProjectivePoint::mul_by_generator(&d), x);
     // ...and signs nothing under it: a BIP340 signature with d does not verify under X.
-    let with_d = schnorr::SigningKey::from_bytes(&d.to_bytes()).unwrap();
-    let signature = with_d.sign_raw(b"m", &[0; 32]).unwrap();
+    let secp = secp256k1::Secp256k1::new();
+    let with_d = secp256k1::Keypair::from_seckey_slice(&secp, &d.to_bytes()).unwrap();
+    let signature = secp.sign_schnorr_no_aux_rand(b"m", &with_d);
     assert!(!verifies(
         &f.key.bip340_public_key(),
         b"m",
-        &signature.to_bytes()
+        signature.as_ref()
     ));
     // The device's share is not the key either.
     let device = f.secret_of(Signer::Factor(FIRST_FACTOR_INDEX));
