@@ -6,7 +6,9 @@
 // or, instead of endpoints and nodePubkeys, discoverFrom: "http://127.0.0.1:9944": the
 // committee that holds the user's key is asked of that node (torus_nodeDetails), as a dapp
 // does (docs/TORUS-API.md).
-// Prints one JSON line: what getPublicAddress and retrieveShares returned.
+// Prints one JSON line: what getPublicAddress and retrieveShares returned. With
+// extendedVerifierId (a TSS key's name) only the lookup runs: torus.js's TSS public-key
+// lookup, which names the network key of the user's TSS key.
 //
 // torus.js calls a hosted analytics/"allow" service (citadel) before retrieval: that one
 // service is answered locally with `200 {}`. The hosted metadata service (a fallback for nodes
@@ -56,7 +58,22 @@ indexes ??= Array.from({ length: request.endpoints.length }, (_, i) => i + 1);
 const publicAddress = await torus.getPublicAddress(request.endpoints, request.nodePubkeys, {
   verifier: request.verifier,
   verifierId: request.verifierId,
+  extendedVerifierId: request.extendedVerifierId,
 });
+if (request.extendedVerifierId) {
+  console.log(
+    JSON.stringify({
+      lookup: {
+        x: publicAddress.finalKeyData.X,
+        y: publicAddress.finalKeyData.Y,
+        oAuthX: publicAddress.oAuthKeyData.X,
+      },
+      nodeCalls: [...new Set(nodeCalls)].sort(),
+      strayCalls,
+    }),
+  );
+  process.exit(0);
+}
 const key = await torus.retrieveShares({
   endpoints: request.endpoints,
   indexes,

@@ -755,6 +755,22 @@ pub fn torus_js(
     }))
 }
 
+/// torus.js's TSS public-key lookup (`getPublicAddress` with `extendedVerifierId`) of the TSS
+/// key `extended_id` of `user` of `verifier` at the Torus nodes `endpoints`, as JSON.
+pub fn torus_js_tss_lookup(
+    endpoints: &[String],
+    node_keys: &[(String, String)],
+    verifier: &str,
+    user: &str,
+    extended_id: &str,
+) -> Result<Value> {
+    run_torus_js(json!({
+        "endpoints": endpoints,
+        "nodePubkeys": node_keys.iter().map(|(x, y)| json!({"X": x, "Y": y})).collect::<Vec<_>>(),
+        "verifier": verifier, "verifierId": user, "extendedVerifierId": extended_id,
+    }))
+}
+
 /// torus.js as a dapp uses it with discovery: the committee that holds `user`'s key is asked
 /// of the node at `node` (`torus_nodeDetails`), then its lookup and login, as JSON.
 pub fn torus_js_discovering(node: &str, verifier: &str, user: &str, token: &str) -> Result<Value> {

@@ -207,6 +207,7 @@ async fn users_log_in_and_get_their_key_with_the_rust_and_the_javascript_client(
     let key = with_logs(&network, || logins(&network, &issuer)).await?;
     with_logs(&network, || refusals(&network, &issuer)).await?;
     with_logs(&network, || e_mail_identities(&network, &issuer)).await?;
+    with_logs(&network, || tss_network_keys(&network, &issuer)).await?;
     replay_after_restart(&mut network, &issuer).await?;
     with_logs(&network, || assignment_flood(&network, &issuer)).await?;
     network.node_mut("dave").kill();
@@ -664,6 +665,102 @@ async fn e_mail_identities(network: &Network, issuer: &TestIssuer) -> Result<()>
             "email_verified {verified}: {reply:?}"
         );
     }
+    Ok(())
+}
+
+/// A threshold-signing verifier: torus.js's TSS public-key lookup (`extendedVerifierId`) gets
+/// the network key of the user's TSS key, one per name and the same every time; the user's
+/// own id is not served, and no node releases a share of the verifier's keys.
+async fn tss_network_keys(network: &Network, issuer: &TestIssuer) -> Result<()> {
+    const WALLET: &str = "acme-wallet";
+    let nodes = nodes(network);
+    let mut config = issuer.verifier_config();
+    config.key_type = torus_primitives::KeyType::ThresholdSigning;
+    nodes[0]
+        .register_verifier(Sr25519Keyring::Charlie, WALLET, config, 10)
+        .await?;
+    let endpoints: Vec<String> = nodes.iter().map(|n| endpoint(n)).collect();
+    let node_keys: Vec<(String, String)> = commit(&nodes, &issuer.token("nobody", true), "nobody")
+        .await?
+        .iter()
+        .map(|r| {
+            (
+                r["nodepubx"].as_str().unwrap_or_default().to_owned(),
+                r["nodepuby"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let first_node = nodes[0];
+    let on_chain = |id: &str| {
+        let params = (WALLET.as_bytes().to_vec(), id.as_bytes().to_vec()).encode();
+        async move {
+            first_node
+                .runtime_api::<Option<AssignedKey>>("KeysApi_lookup", &params)
+                .await
+        }
+    };
+    let tss_lookup = |name: &str| {
+        torus_integration_tests::torus_js_tss_lookup(&endpoints, &node_keys, WALLET, "erin", name)
+    };
+    let first = tss_lookup("erin\u{15}default\u{16}0")?;
+    let again = tss_lookup("erin\u{15}default\u{16}0")?;
+    let next = tss_lookup("erin\u{15}default\u{16}1")?;
+    let key = on_chain("erin\u{15}default\u{16}0")
+        .await?
+        .context("the TSS key's network key is assigned on chain")?;
+    let x = hex::encode(&key.public_key.0[1..]);
+    // No metadata nonce is added: torus.js's key is the network key itself.
+    ensure!(
+        first["lookup"]["x"]
+            .as_str()
+            .map(|s| s.trim_start_matches('0'))
+            == Some(x.trim_start_matches('0')),
+        "torus.js's TSS key {first} is not the chain's {x}"
+    );
+    ensure!(first["lookup"]["x"] == first["lookup"]["oAuthX"], "{first}");
+    ensure!(again["lookup"] == first["lookup"], "{again} vs {first}");
+    ensure!(next["lookup"]["x"] != first["lookup"]["x"], "{next}");
+    ensure!(
+        first["strayCalls"].as_array().is_some_and(|a| a.is_empty()),
+        "torus.js called other hosts: {first}"
+    );
+    ensure!(on_chain("erin").await?.is_none());
+
+    // The user's own key is a DirectAuth verifier's: refused, nothing assigned.
+    let plain = call(
+        nodes[0],
+        "GetPubKeyOrKeyAssign",
+        json!({"verifier": WALLET, "verifier_id": "erin", "key_type": "secp256k1"}),
+    )
+    .await?;
+    ensure!(
+        matches!(plain, Err(Refusal { code: 1001, .. })),
+        "{plain:?}"
+    );
+    // Another user's TSS key cannot be named.
+    let other = call(
+        nodes[0],
+        "GetPubKeyOrKeyAssign",
+        json!({"verifier": WALLET, "verifier_id": "mallory",
+               "extended_verifier_id": "erin\u{15}default\u{16}0"}),
+    )
+    .await?;
+    ensure!(
+        matches!(other, Err(Refusal { code: -32602, .. })),
+        "{other:?}"
+    );
+    // A valid login of the user gets no share: 4004, at every node.
+    let token = issuer.token("erin", true);
+    let signatures = commit_for(&nodes, WALLET, &token, "erin").await?;
+    for node in &nodes {
+        let reply = share_for(node, WALLET, "erin", &token, &signatures).await?;
+        ensure!(
+            matches!(reply, Err(Refusal { code: 4004, .. })),
+            "{}: {reply:?}",
+            node.name
+        );
+    }
+    ensure!(on_chain("erin").await?.is_none());
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use k256::{ecdsa::SigningKey, elliptic_curve::ops::MulByGenerator, ProjectivePoi
 use torus_crypto::vss::FeldmanCommitment;
 use torus_primitives::{
     dkg::{app, EpochId, EpochInfo},
-    AssignedKey, BatchId, DkgApi, KeyType, KeysApi, VerifierConfig, VerifiersApi,
+    AssignedKey, BatchId, DkgApi, KeysApi, VerifierConfig, VerifiersApi,
 };
 use torus_runtime::{BlockNumber, Hash};
 use zeroize::Zeroizing;
@@ -109,8 +109,8 @@ impl<C: ApiClient, P> TorusApi<C, P> {
         view
     }
 
-    /// The DirectAuth verifier `name` at block `at` (the best or the finalized block, each with
-    /// its own view).
+    /// The verifier `name` at block `at` (the best or the finalized block, each with its own
+    /// view), of either key type.
     pub(super) fn verifier(&self, at: Hash, name: &str) -> Result<VerifierConfig, ApiError> {
         let cached = self.view(at).verifiers.get(name).cloned();
         let config = match cached {
@@ -121,8 +121,7 @@ impl<C: ApiClient, P> TorusApi<C, P> {
                     .runtime_api()
                     .verifier(at, name.as_bytes().to_vec())
                     .map_err(|e| internal("reading a verifier", e))?
-                    .map(|record| record.config)
-                    .filter(|config| config.key_type == KeyType::DirectAuth);
+                    .map(|record| record.config);
                 self.view(at)
                     .verifiers
                     .insert(name.to_owned(), config.clone());

@@ -15,7 +15,8 @@ pub enum ApiError {
     /// The request's parameters do not parse.
     #[error("invalid params: {0}")]
     InvalidParams(String),
-    /// No DirectAuth verifier is registered under the name.
+    /// No verifier is registered under the name, or it does not serve this kind of key (a
+    /// user's own key, or a TSS key's network key).
     #[error("Verifier not supported: {0}")]
     VerifierNotSupported(String),
     /// The user has no key yet (lookup only).
@@ -92,6 +93,9 @@ pub enum ApiError {
     /// This node is not in the current committee or holds no share of the key.
     #[error("this node cannot serve the key: {0}")]
     NoShare(&'static str),
+    /// A share of a threshold-signing verifier's key was asked for.
+    #[error("the keys of a threshold-signing verifier are never released: sign with them instead")]
+    NeverReleased,
     /// The node failed (runtime API, store, or a bug caught before it could stop the node);
     /// details are in its log.
     #[error("internal node error")]
@@ -121,6 +125,7 @@ impl ApiError {
             Self::BadSessionLifetime => codes::BAD_SESSION_LIFETIME,
             Self::IdToken(e) => codes::ID_TOKEN_BASE + e.code(),
             Self::NoShare(_) => codes::NO_SHARE,
+            Self::NeverReleased => codes::NEVER_RELEASED,
             Self::RateLimited => codes::RATE_LIMITED,
             Self::IpRateLimited => codes::IP_RATE_LIMITED,
             Self::Busy => codes::BUSY,

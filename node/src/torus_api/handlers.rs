@@ -23,7 +23,7 @@ use polkadot_sdk::{
 use rand::rngs::OsRng;
 use serde_json::Value;
 use torus_crypto::ecies::{self, EncryptionPublicKey};
-use torus_primitives::{dkg::DkgId, keys::assign_payload, AssignedKey, VerifierConfig};
+use torus_primitives::{dkg::DkgId, keys::assign_payload, AssignedKey, KeyType, VerifierConfig};
 use torus_rpc_api::{
     encoding::{decode_hex32, eth_address, point_to_hex, to_hex},
     CommitmentData, EciesMetadata, LookupKey, LookupResult, NodeSignature, NonceData, PubNonce,
@@ -74,15 +74,30 @@ where
         Ok(config)
     }
 
+    /// [`Self::admit`] for a lookup: a DirectAuth verifier's users have keys of their own, a
+    /// threshold-signing verifier's users the network keys of their TSS keys (as the chain
+    /// decides, `pallet_keys::AssignRefusal::KeyTypeNotServed`).
+    fn admit_lookup(&self, user: &params::User, caller: Option<IpAddr>) -> Result<(), ApiError> {
+        let config = self.admit(&user.verifier, caller)?;
+        let expected = match user.tss {
+            true => KeyType::ThresholdSigning,
+            false => KeyType::DirectAuth,
+        };
+        if config.key_type != expected {
+            return Err(ApiError::VerifierNotSupported(user.verifier.clone()));
+        }
+        Ok(())
+    }
+
     pub(super) fn verifier_lookup(
         &self,
         params: Params<'static>,
         caller: Option<IpAddr>,
     ) -> Result<LookupResult, ApiError> {
         let user = params::lookup(&params)?;
-        self.admit(&user.verifier, caller)?;
+        self.admit_lookup(&user, caller)?;
         let key = self
-            .lookup_finalized(&user.verifier, &user.verifier_id)?
+            .lookup_finalized(&user.verifier, &user.user_id)?
             .ok_or(ApiError::NotAssigned)?;
         let (x, y, address) = key_hex(&key)?;
         Ok(LookupResult {
@@ -104,18 +119,21 @@ where
         caller: Option<IpAddr>,
     ) -> Result<LookupResult, ApiError> {
         let user = params::lookup(&params)?;
-        self.admit(&user.verifier, caller)?;
-        let key = self
-            .ensure_assigned(&user.verifier, &user.verifier_id)
-            .await?;
+        self.admit_lookup(&user, caller)?;
+        let key = self.ensure_assigned(&user.verifier, &user.user_id).await?;
         let member = self.member()?;
         let (x, y, address) = key_hex(&key)?;
+        // A TSS key's network key has no metadata nonce: the client adds none to it.
+        let nonce_data = match user.tss {
+            true => None,
+            false => Some(self.nonce_data(&key.nonce, false)?),
+        };
         Ok(LookupResult {
             keys: vec![LookupKey {
                 pub_key_x: x,
                 pub_key_y: y,
                 address,
-                nonce_data: Some(self.nonce_data(&key.nonce, false)?),
+                nonce_data,
             }],
             is_new_key: Value::Bool(false),
             node_index: Value::String(member.index.to_string()),
@@ -216,6 +234,10 @@ where
             .ok_or_else(|| refusal.unwrap_or(ApiError::NoShare("no committee holds keys")))?;
         // The token is checked against the verifier as finalized: a fork cannot change it.
         let config = self.finalized_verifier(&item.verifieridentifier).await?;
+        // The network keys of TSS keys are used, never handed out.
+        if config.key_type != KeyType::DirectAuth {
+            return Err(ApiError::NeverReleased);
+        }
         let verified = id_token::verify(&item.idtoken, &config, now).map_err(ApiError::IdToken)?;
         if verified.verifier_id.as_slice() != item.verifier_id.as_bytes() {
             return Err(ApiError::VerifierIdMismatch);
@@ -416,6 +438,9 @@ fn assign_refusal(verifier: &str, code: u8) -> ApiError {
         }
         Some(AssignRefusal::AllowanceSpent) => ApiError::AllowanceSpent,
         Some(AssignRefusal::VerifierBlockFull) => ApiError::VerifierBlockFull,
+        Some(AssignRefusal::MalformedUserId) => {
+            ApiError::AssignmentRefused("malformed TSS key name")
+        }
         None => ApiError::AssignmentRefused("refused by the chain"),
     }
 }

@@ -4,7 +4,10 @@
 
 use jsonrpsee::types::Params;
 use k256::AffinePoint;
-use torus_primitives::limits::{MAX_VERIFIER_ID_LEN, MAX_VERIFIER_NAME_LEN};
+use torus_primitives::{
+    keys::UserIdKind,
+    limits::{MAX_USER_ID_LEN, MAX_VERIFIER_ID_LEN, MAX_VERIFIER_NAME_LEN},
+};
 use torus_rpc_api::{
     encoding::{decode_hex32, point_from_hex},
     CommitmentParams, LookupParams, ShareItem, ShareParams, MESSAGE_PREFIX,
@@ -19,13 +22,16 @@ pub const MAX_NODE_SIGNATURES: usize = 1024;
 /// The longest field of a node signature accepted (the signed data is ≈ 300 bytes).
 const MAX_SIGNATURE_FIELD_LEN: usize = 1024;
 
-/// A user named by a lookup: verifier name and verifier id, each within its on-chain bound.
+/// A key named by a lookup: verifier name and user id, each within its on-chain bound.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
     /// The verifier's name.
     pub verifier: String,
-    /// The user's id under the verifier.
-    pub verifier_id: String,
+    /// The id the key is assigned under: the verifier id, or for a TSS key's network key the
+    /// key's name (`extended_verifier_id`).
+    pub user_id: String,
+    /// Whether the key is a TSS key's network key.
+    pub tss: bool,
     /// The client's clock (Unix seconds, decimal), if sent: replies carry the node's offset.
     pub client_time: Option<String>,
 }
@@ -68,21 +74,47 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A verifier id: within its bound, and without the separators of TSS key names (so that no
+/// verifier id can name another user's TSS key).
 fn check_id(id: &str) -> Result<(), ApiError> {
     if id.len() > MAX_VERIFIER_ID_LEN as usize {
         return Err(ApiError::TooLong("verifier_id"));
     }
+    if UserIdKind::of(id.as_bytes()) != UserIdKind::Plain {
+        return Err(ApiError::InvalidParams(
+            "verifier_id must not contain U+0015 or U+0016".into(),
+        ));
+    }
     Ok(())
 }
 
-/// `VerifierLookupRequest` and `GetPubKeyOrKeyAssign`.
+/// `VerifierLookupRequest` and `GetPubKeyOrKeyAssign`: the user's own key, or with
+/// `extended_verifier_id` the network key of the user's TSS key of that name.
 pub fn lookup(params: &Params<'_>) -> Result<User, ApiError> {
     let p: LookupParams = parse(params)?;
     check_name(&p.verifier)?;
     check_id(&p.verifier_id)?;
+    let (user_id, tss) = match p.extended_verifier_id {
+        None => (p.verifier_id, false),
+        Some(extended) => {
+            if extended.len() > MAX_USER_ID_LEN as usize {
+                return Err(ApiError::TooLong("extended_verifier_id"));
+            }
+            match UserIdKind::of(extended.as_bytes()) {
+                UserIdKind::Tss { verifier_id, .. } if verifier_id == p.verifier_id.as_bytes() => {}
+                _ => {
+                    return Err(ApiError::InvalidParams(
+                        "extended_verifier_id must be verifier_id U+0015 tag U+0016 nonce".into(),
+                    ))
+                }
+            }
+            (extended, true)
+        }
+    };
     Ok(User {
         verifier: p.verifier,
-        verifier_id: p.verifier_id,
+        user_id,
+        tss,
         client_time: p.client_time,
     })
 }
@@ -124,6 +156,9 @@ pub fn login(params: &Params<'_>) -> Result<Login, ApiError> {
     }
     check_name(&item.verifieridentifier)?;
     check_id(&item.verifier_id)?;
+    if item.extended_verifier_id.is_some() {
+        return Err(ApiError::NeverReleased);
+    }
     if item.idtoken.len() > MAX_TOKEN_LEN + 64 {
         return Err(ApiError::IdToken(id_token::IdTokenError::TooLong));
     }
@@ -155,6 +190,56 @@ mod tests {
 
     fn params(json: &str) -> Params<'_> {
         Params::new(Some(json))
+    }
+
+    #[test]
+    fn a_tss_lookup_names_the_network_key_of_the_users_tss_key() {
+        let tss = lookup(&params(
+            r#"{"verifier":"w","verifier_id":"alice","extended_verifier_id":"alice\u0015default\u00160"}"#,
+        ))
+        .expect("valid");
+        assert_eq!(
+            (tss.user_id.as_str(), tss.tss),
+            ("alice\u{15}default\u{16}0", true)
+        );
+        let plain = lookup(&params(r#"{"verifier":"w","verifier_id":"alice"}"#)).expect("valid");
+        assert_eq!((plain.user_id.as_str(), plain.tss), ("alice", false));
+        // Another user's TSS key, a malformed name, a verifier id that would pose as one.
+        for refused in [
+            r#"{"verifier":"w","verifier_id":"bob","extended_verifier_id":"alice\u0015default\u00160"}"#,
+            r#"{"verifier":"w","verifier_id":"alice","extended_verifier_id":"alice\u0015default"}"#,
+            r#"{"verifier":"w","verifier_id":"alice","extended_verifier_id":"alice"}"#,
+            r#"{"verifier":"w","verifier_id":"alice\u0015default\u00160"}"#,
+        ] {
+            assert!(
+                matches!(lookup(&params(refused)), Err(ApiError::InvalidParams(_))),
+                "{refused}"
+            );
+        }
+        let long = format!(
+            r#"{{"verifier":"w","verifier_id":"a","extended_verifier_id":"a\u0015{}\u00160"}}"#,
+            "t".repeat(400)
+        );
+        assert!(matches!(
+            lookup(&params(&long)),
+            Err(ApiError::TooLong("extended_verifier_id"))
+        ));
+    }
+
+    #[test]
+    fn a_login_never_asks_for_a_tss_keys_network_key() {
+        let item = |extra: &str| {
+            format!(
+                r#"{{"item":[{{"verifieridentifier":"w","verifier_id":"alice","idtoken":"e30.e30.AA","nodesignatures":[]{extra}}}]}}"#
+            )
+        };
+        assert!(login(&params(&item(""))).is_ok());
+        assert!(matches!(
+            login(&params(&item(
+                r#","extended_verifier_id":"alice\u0015default\u00160""#
+            ))),
+            Err(ApiError::NeverReleased)
+        ));
     }
 
     #[test]

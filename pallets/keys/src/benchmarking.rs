@@ -30,7 +30,7 @@ fn batch<T: Config>(from: u32, n: u32) -> BoundedVec<GeneratedKey, T::MaxBatchSi
 }
 
 /// The longest user id.
-fn longest_user() -> VerifierId {
+fn longest_user() -> UserId {
     BoundedVec::truncate_from(alloc::vec![b'u'; MAX_VERIFIER_ID_LEN as usize])
 }
 

@@ -21,9 +21,11 @@
 //! changes nothing and succeeds: every node of the network may submit it for the same login
 //! (`GetPubKeyOrKeyAssign` reaches all of them) and they all end up with the same key. The
 //! verifier must be registered (asked through [`Config::Verifiers`]) with key type
-//! [`KeyType::DirectAuth`] (threshold-signing keys come with a later issue), and if its id rule
-//! lower-cases, the id must have no ASCII upper-case letter, so that one user cannot obtain two
-//! keys through two spellings.
+//! [`KeyType::DirectAuth`] for a plain verifier id, or [`KeyType::ThresholdSigning`] for a TSS
+//! key's name (its network key, which nodes never release; see
+//! [`UserIdKind`](torus_primitives::keys::UserIdKind)), and if its id rule lower-cases, the id
+//! must have no ASCII upper-case letter, so that one user cannot obtain two keys through two
+//! spellings.
 //!
 //! **Who pays for keys.** Anyone may ask for a key for any id (`GetPubKeyOrKeyAssign` needs no
 //! token: a dapp shows the address of an e-mail before its owner ever logs in), so a new
@@ -96,9 +98,9 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::CheckedMul, RuntimeAppPublic};
 use torus_primitives::{
     dkg::{DkgId, DkgSignature},
-    keys::{assign_payload, metadata_nonce},
+    keys::{assign_payload, metadata_nonce, UserId, UserIdKind},
     AssignedKey, BatchId, BatchRecord, GeneratedKey, KeyId, KeyRecord, KeyType, PublicKey,
-    VerifierId, VerifierInspect, VerifierName,
+    VerifierInspect, VerifierName,
 };
 
 pub use pallet::*;
@@ -198,7 +200,7 @@ pub mod pallet {
         Blake2_128Concat,
         VerifierName,
         Blake2_128Concat,
-        VerifierId,
+        UserId,
         KeyId,
         OptionQuery,
     >;
@@ -235,7 +237,7 @@ pub mod pallet {
         /// A user was given a key from the buffer.
         KeyAssigned {
             verifier: VerifierName,
-            verifier_id: VerifierId,
+            verifier_id: UserId,
             key_id: KeyId,
             public_key: PublicKey,
         },
@@ -258,7 +260,8 @@ pub mod pallet {
         EmptyVerifierId,
         /// No verifier is registered under this name.
         UnknownVerifier,
-        /// The verifier's key type is not served yet (threshold-signing keys).
+        /// The verifier's key type does not serve this kind of id: plain ids are for DirectAuth
+        /// verifiers, TSS key names for threshold-signing ones.
         KeyTypeNotServed,
         /// The verifier lower-cases ids, and this id has an upper-case letter.
         VerifierIdNotNormalized,
@@ -289,6 +292,9 @@ pub mod pallet {
         AllowanceTooLarge,
         /// The fee of the top-up does not fit in the balance type.
         FeeOverflow,
+        /// The id has TSS separators (U+0015, U+0016) but is not a well-formed TSS key name
+        /// (`verifier_id ‖ U+0015 ‖ tag ‖ U+0016 ‖ nonce`).
+        MalformedUserId,
     }
 
     #[pallet::extra_constants]
@@ -303,6 +309,13 @@ pub mod pallet {
         #[pallet::constant_name(MaxVerifierIdLen)]
         fn max_verifier_id_len() -> u32 {
             torus_primitives::limits::MAX_VERIFIER_ID_LEN
+        }
+
+        /// Maximum length in bytes of the id a key is assigned under (a verifier id, or a TSS
+        /// key's name).
+        #[pallet::constant_name(MaxUserIdLen)]
+        fn max_user_id_len() -> u32 {
+            torus_primitives::limits::MAX_USER_ID_LEN
         }
     }
 
@@ -344,7 +357,7 @@ pub mod pallet {
         pub fn assign(
             origin: OriginFor<T>,
             verifier: VerifierName,
-            verifier_id: VerifierId,
+            verifier_id: UserId,
             assigner: DkgId,
             signature: DkgSignature,
         ) -> DispatchResultWithPostInfo {
@@ -416,7 +429,7 @@ pub enum AssignRefusal {
     EmptyVerifierId = 1,
     /// No verifier is registered under the name.
     UnknownVerifier = 2,
-    /// The verifier's key type is not served yet.
+    /// The verifier's key type does not serve this kind of id.
     KeyTypeNotServed = 3,
     /// The verifier lower-cases ids and this one has an upper-case letter.
     VerifierIdNotNormalized = 4,
@@ -428,11 +441,13 @@ pub enum AssignRefusal {
     /// pool answers `ExhaustsResources` instead of this code, so the transaction waits for a
     /// later block (see [`AssignRefusal::validity_error`]).
     VerifierBlockFull = 7,
+    /// The id has TSS separators but is not a well-formed TSS key name.
+    MalformedUserId = 8,
 }
 
 impl AssignRefusal {
     /// Every refusal, in code order.
-    pub const ALL: [AssignRefusal; 7] = [
+    pub const ALL: [AssignRefusal; 8] = [
         AssignRefusal::EmptyVerifierId,
         AssignRefusal::UnknownVerifier,
         AssignRefusal::KeyTypeNotServed,
@@ -440,6 +455,7 @@ impl AssignRefusal {
         AssignRefusal::BufferEmpty,
         AssignRefusal::AllowanceSpent,
         AssignRefusal::VerifierBlockFull,
+        AssignRefusal::MalformedUserId,
     ];
 
     /// The stable numeric code.
@@ -474,6 +490,7 @@ impl<T> From<AssignRefusal> for Error<T> {
             AssignRefusal::BufferEmpty => Error::BufferEmpty,
             AssignRefusal::AllowanceSpent => Error::AllowanceSpent,
             AssignRefusal::VerifierBlockFull => Error::VerifierBlockFull,
+            AssignRefusal::MalformedUserId => Error::MalformedUserId,
         }
     }
 }
@@ -579,7 +596,7 @@ impl<T: Config> Pallet<T> {
     /// The key of the user `verifier_id` of the verifier `verifier`, if assigned.
     pub fn lookup(verifier: &[u8], verifier_id: &[u8]) -> Option<AssignedKey> {
         let verifier = VerifierName::try_from(verifier.to_vec()).ok()?;
-        let verifier_id = VerifierId::try_from(verifier_id.to_vec()).ok()?;
+        let verifier_id = UserId::try_from(verifier_id.to_vec()).ok()?;
         let key_id = Assignments::<T>::get(verifier, verifier_id)?;
         let record = Keys::<T>::get(key_id)?;
         Some(AssignedKey {
@@ -602,7 +619,7 @@ impl<T: Config> Pallet<T> {
     /// The pool's checks of an `assign`: signature, signer, and that it would assign a key.
     fn validate_assign(
         verifier: &VerifierName,
-        verifier_id: &VerifierId,
+        verifier_id: &UserId,
         assigner: &DkgId,
         signature: &DkgSignature,
     ) -> TransactionValidity {
@@ -633,7 +650,14 @@ impl<T: Config> Pallet<T> {
             return Err(AssignRefusal::EmptyVerifierId);
         }
         let policy = T::Verifiers::policy(verifier).ok_or(AssignRefusal::UnknownVerifier)?;
-        if policy.key_type != KeyType::DirectAuth {
+        // DirectAuth verifiers give users their own keys; threshold-signing verifiers give the
+        // network keys of their users' TSS keys, named by tag and nonce.
+        let (key_type, verifier_id) = match UserIdKind::of(verifier_id) {
+            UserIdKind::Plain => (KeyType::DirectAuth, verifier_id),
+            UserIdKind::Tss { verifier_id, .. } => (KeyType::ThresholdSigning, verifier_id),
+            UserIdKind::Malformed => return Err(AssignRefusal::MalformedUserId),
+        };
+        if policy.key_type != key_type {
             return Err(AssignRefusal::KeyTypeNotServed);
         }
         if !policy.id_claim.is_normalized(verifier_id) {
@@ -717,10 +741,7 @@ impl<T: Config> Pallet<T> {
 
     /// Assign a key to (`verifier`, `verifier_id`) unless it has one; the checks of `assign`
     /// without the origin check.
-    fn do_assign(
-        verifier: VerifierName,
-        verifier_id: VerifierId,
-    ) -> Result<Assignment, DispatchError> {
+    fn do_assign(verifier: VerifierName, verifier_id: UserId) -> Result<Assignment, DispatchError> {
         if let Some(existing) = Assignments::<T>::get(&verifier, &verifier_id) {
             return Ok(Assignment::Existing(existing));
         }

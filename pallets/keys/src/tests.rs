@@ -23,7 +23,7 @@ use sp_runtime::{
 };
 use torus_primitives::{
     keys::{assign_payload, metadata_nonce},
-    AssignedKey, BatchRecord, GeneratedKey, KeyId, KeyRecord, PublicKey, VerifierId, VerifierName,
+    AssignedKey, BatchRecord, GeneratedKey, KeyId, KeyRecord, PublicKey, VerifierName,
 };
 
 /// Runs `test` in a fresh test externality, then checks the storage invariants.
@@ -58,7 +58,7 @@ fn verifier(name: &str) -> VerifierName {
     BoundedVec::try_from(name.as_bytes().to_vec()).expect("test name fits")
 }
 
-fn user(id: &str) -> VerifierId {
+fn user(id: &str) -> torus_primitives::keys::UserId {
     BoundedVec::try_from(id.as_bytes().to_vec()).expect("test id fits")
 }
 
@@ -774,13 +774,14 @@ fn refusal_codes_are_stable() {
             (AssignRefusal::BufferEmpty, 5),
             (AssignRefusal::AllowanceSpent, 6),
             (AssignRefusal::VerifierBlockFull, 7),
+            (AssignRefusal::MalformedUserId, 8),
         ]
     );
     for refusal in AssignRefusal::ALL {
         assert_eq!(AssignRefusal::from_code(refusal.code()), Some(refusal));
     }
     assert_eq!(AssignRefusal::from_code(0), None);
-    assert_eq!(AssignRefusal::from_code(8), None);
+    assert_eq!(AssignRefusal::from_code(9), None);
     assert_eq!(
         AssignRefusal::AllowanceSpent.validity_error(),
         InvalidTransaction::Custom(6).into()
@@ -820,9 +821,11 @@ fn the_verifier_must_exist() {
 }
 
 #[test]
-fn threshold_signing_verifiers_are_not_served_yet() {
+fn a_threshold_signing_verifier_assigns_network_keys_to_tss_key_names_only() {
     scenario(|| {
-        fill_buffer(1);
+        fill_buffer(3);
+        assert_ok!(Keys::top_up(RuntimeOrigin::signed(DAPP), verifier(TSS), 5));
+        // A user's own key is for DirectAuth verifiers.
         assert_refused(
             VALIDATOR,
             TSS,
@@ -830,6 +833,55 @@ fn threshold_signing_verifiers_are_not_served_yet() {
             AssignRefusal::KeyTypeNotServed,
             Error::<Test>::KeyTypeNotServed,
         );
+        // Each TSS key name (tag, nonce) of a user gets its own network key.
+        assert_ok!(assign(VALIDATOR, TSS, "alice\u{15}default\u{16}0"));
+        assert_ok!(assign(VALIDATOR, TSS, "alice\u{15}default\u{16}1"));
+        assert_eq!(assigned(TSS, "alice\u{15}default\u{16}0"), Some(0));
+        assert_eq!(assigned(TSS, "alice\u{15}default\u{16}1"), Some(1));
+        assert_eq!(assigned(TSS, "alice"), None);
+        // The longest name fits: a longest verifier id, tag and nonce.
+        let longest = format!(
+            "{}\u{15}{}\u{16}4294967295",
+            "a".repeat(torus_primitives::limits::MAX_VERIFIER_ID_LEN as usize),
+            "t".repeat(torus_primitives::limits::MAX_TSS_TAG_LEN as usize)
+        );
+        assert_eq!(
+            longest.len(),
+            torus_primitives::limits::MAX_USER_ID_LEN as usize
+        );
+        assert_ok!(assign(VALIDATOR, TSS, &longest));
+        assert_eq!(assigned(TSS, &longest), Some(2));
+        // DirectAuth verifiers do not hand out network keys of TSS keys.
+        assert_refused(
+            VALIDATOR,
+            GOOGLE,
+            "alice@example.com\u{15}default\u{16}0",
+            AssignRefusal::KeyTypeNotServed,
+            Error::<Test>::KeyTypeNotServed,
+        );
+    });
+}
+
+#[test]
+fn malformed_tss_key_names_are_refused_under_any_verifier() {
+    scenario(|| {
+        fill_buffer(1);
+        assert_ok!(Keys::top_up(RuntimeOrigin::signed(DAPP), verifier(TSS), 5));
+        for (name, id) in [
+            (TSS, "alice\u{15}default"),
+            (TSS, "alice\u{15}default\u{16}007"),
+            (TSS, "\u{15}default\u{16}0"),
+            (GOOGLE, "alice@example.com\u{16}"),
+        ] {
+            assert_refused(
+                VALIDATOR,
+                name,
+                id,
+                AssignRefusal::MalformedUserId,
+                Error::<Test>::MalformedUserId,
+            );
+        }
+        assert_eq!(Keys::buffer_size(), 1);
     });
 }
 
@@ -891,7 +943,8 @@ fn lookups_of_unknown_or_oversized_users_find_nothing() {
         fill_buffer(1);
         assert_eq!(Keys::lookup(GOOGLE.as_bytes(), b"alice@example.com"), None);
         assert_eq!(Keys::lookup(&[b'g'; 65], b"alice"), None);
-        assert_eq!(Keys::lookup(GOOGLE.as_bytes(), &[b'a'; 257]), None);
+        let oversized = [b'a'; torus_primitives::limits::MAX_USER_ID_LEN as usize + 1];
+        assert_eq!(Keys::lookup(GOOGLE.as_bytes(), &oversized), None);
         assert_eq!(Keys::key(1), None);
     });
 }

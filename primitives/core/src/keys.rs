@@ -2,11 +2,88 @@
 //!
 //! The DKG produces keys in batches. Each key gets the next [`KeyId`] (ids are consecutive and
 //! never reused) and waits, unassigned, in the buffer. The first login of a user (verifier,
-//! verifier_id) takes the unassigned key with the lowest id, once and for ever.
+//! verifier_id) takes the unassigned key with the lowest id, once and for ever. Keys are
+//! assigned under a [`UserId`]: a plain verifier id (a DirectAuth key, which the user
+//! reconstructs), or a TSS key's name (the network key of a threshold-signing key, never
+//! released), see [`UserIdKind`].
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::traits::{BlakeTwo256, Hash as _};
+use sp_runtime::{
+    traits::{BlakeTwo256, Hash as _},
+    BoundedVec,
+};
+
+use crate::limits::{MaxUserIdLen, MAX_TSS_TAG_LEN, MAX_VERIFIER_ID_LEN};
+
+/// The id a key is assigned under, in a verifier's namespace (see [`UserIdKind`]).
+pub type UserId = BoundedVec<u8, MaxUserIdLen>;
+
+/// Separates the user's verifier id from a TSS key's tag (torus.js's `extended_verifier_id`).
+pub const TSS_TAG_SEPARATOR: u8 = 0x15;
+/// Separates a TSS key's tag from its nonce.
+pub const TSS_NONCE_SEPARATOR: u8 = 0x16;
+
+/// What a [`UserId`] names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserIdKind<'a> {
+    /// A user's own key: the id is the verifier id (no separator in it).
+    Plain,
+    /// The network key of the user's TSS key `tag`/`nonce`: the id is torus.js's
+    /// `extended_verifier_id`, `verifier_id ‖ U+0015 ‖ tag ‖ U+0016 ‖ nonce`, with a
+    /// non-empty verifier id, a tag of 1 to [`MAX_TSS_TAG_LEN`] printable ASCII characters
+    /// and the nonce in canonical decimal (no leading zero) below 2³².
+    Tss {
+        /// The user's verifier id.
+        verifier_id: &'a [u8],
+        /// The key's tag (`default` in Web3Auth's SDKs).
+        tag: &'a [u8],
+        /// The key's nonce (Web3Auth's SDKs count it up to replace a key's factors).
+        nonce: u32,
+    },
+    /// Separators in a form the rules above do not allow.
+    Malformed,
+}
+
+impl<'a> UserIdKind<'a> {
+    /// Classify the user id `id`.
+    pub fn of(id: &'a [u8]) -> Self {
+        let is_separator = |b: &u8| *b == TSS_TAG_SEPARATOR || *b == TSS_NONCE_SEPARATOR;
+        if !id.iter().any(is_separator) {
+            return UserIdKind::Plain;
+        }
+        let mut parts = id.splitn(2, |b| *b == TSS_TAG_SEPARATOR);
+        let (Some(verifier_id), Some(rest)) = (parts.next(), parts.next()) else {
+            return UserIdKind::Malformed;
+        };
+        let mut parts = rest.splitn(2, |b| *b == TSS_NONCE_SEPARATOR);
+        let (Some(tag), Some(nonce)) = (parts.next(), parts.next()) else {
+            return UserIdKind::Malformed;
+        };
+        let tag_ok = (1..=MAX_TSS_TAG_LEN as usize).contains(&tag.len())
+            && tag.iter().all(|b| b.is_ascii_graphic());
+        let id_ok = !verifier_id.is_empty()
+            && verifier_id.len() <= MAX_VERIFIER_ID_LEN as usize
+            && !verifier_id.iter().any(is_separator);
+        let nonce = match nonce {
+            [b'0'] => Some(0),
+            [b'1'..=b'9', ..] if nonce.iter().all(u8::is_ascii_digit) => {
+                core::str::from_utf8(nonce)
+                    .ok()
+                    .and_then(|n| n.parse::<u32>().ok())
+            }
+            _ => None,
+        };
+        match nonce {
+            Some(nonce) if tag_ok && id_ok => UserIdKind::Tss {
+                verifier_id,
+                tag,
+                nonce,
+            },
+            _ => UserIdKind::Malformed,
+        }
+    }
+}
 
 /// The id of a generated key: consecutive from 0, in the order keys entered the buffer.
 pub type KeyId = u64;
@@ -157,6 +234,53 @@ mod tests {
             nonce,
             BlakeTwo256::hash(&(b"torus/v2-nonce", &[1u8; 32][..], 5u64, 0u32).encode()).0
         );
+    }
+
+    #[test]
+    fn user_ids_are_plain_or_well_formed_tss_names() {
+        assert_eq!(UserIdKind::of(b"alice@example.com"), UserIdKind::Plain);
+        assert_eq!(
+            UserIdKind::of(b"alice\x15default\x160"),
+            UserIdKind::Tss {
+                verifier_id: b"alice",
+                tag: b"default",
+                nonce: 0
+            }
+        );
+        assert_eq!(
+            UserIdKind::of(b"a\x15t\x164294967295"),
+            UserIdKind::Tss {
+                verifier_id: b"a",
+                tag: b"t",
+                nonce: u32::MAX
+            }
+        );
+        let long_tag = [b't'; MAX_TSS_TAG_LEN as usize + 1];
+        let with_tag = |tag: &[u8]| [&b"a\x15"[..], tag, b"\x161"].concat();
+        assert!(matches!(
+            UserIdKind::of(&with_tag(&long_tag[1..])),
+            UserIdKind::Tss { .. }
+        ));
+        for malformed in [
+            &b"alice\x16default"[..],
+            b"alice\x15default",
+            b"\x15default\x160",
+            b"alice\x15\x160",
+            b"alice\x15de fault\x160",
+            b"alice\x15default\x16",
+            b"alice\x15default\x1601",
+            b"alice\x15default\x16-1",
+            b"alice\x15default\x164294967296",
+            b"alice\x15default\x160\x15x",
+            b"alice\x15de\x16fault\x160",
+            &with_tag(&long_tag),
+        ] {
+            assert_eq!(
+                UserIdKind::of(malformed),
+                UserIdKind::Malformed,
+                "{malformed:?}"
+            );
+        }
     }
 
     #[test]

@@ -9,6 +9,11 @@ use sp_core::ConstU32;
 pub const MAX_VERIFIER_NAME_LEN: u32 = 64;
 /// Maximum length in bytes of a user's id under a verifier (`verifier_id`; e.g. an e-mail address).
 pub const MAX_VERIFIER_ID_LEN: u32 = 256;
+/// Maximum length in bytes of a TSS key's tag (see [`crate::keys::UserIdKind`]).
+pub const MAX_TSS_TAG_LEN: u32 = 64;
+/// Maximum length in bytes of the id a key is assigned under: a verifier id, or a TSS key's
+/// `verifier_id ‖ U+0015 ‖ tag ‖ U+0016 ‖ nonce` (at most 10 digits).
+pub const MAX_USER_ID_LEN: u32 = MAX_VERIFIER_ID_LEN + 1 + MAX_TSS_TAG_LEN + 1 + 10;
 /// Maximum length in bytes of an issuer (`iss`).
 pub const MAX_ISSUER_LEN: u32 = 256;
 /// Maximum length in bytes of one accepted audience (`aud`).
@@ -30,6 +35,8 @@ pub const MAX_CLAIM_NAME_LEN: u32 = 64;
 pub type MaxVerifierNameLen = ConstU32<MAX_VERIFIER_NAME_LEN>;
 /// Bound type of [`MAX_VERIFIER_ID_LEN`].
 pub type MaxVerifierIdLen = ConstU32<MAX_VERIFIER_ID_LEN>;
+/// Bound type of [`MAX_USER_ID_LEN`].
+pub type MaxUserIdLen = ConstU32<MAX_USER_ID_LEN>;
 /// Bound type of [`MAX_ISSUER_LEN`].
 pub type MaxIssuerLen = ConstU32<MAX_ISSUER_LEN>;
 /// Bound type of [`MAX_AUDIENCE_LEN`].

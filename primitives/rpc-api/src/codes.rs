@@ -43,6 +43,8 @@ pub const ID_TOKEN_BASE: i32 = 3100;
 pub const NO_SHARE: i32 = 4002;
 /// `torus_nodeDetails`: the epoch that holds the key is not recorded.
 pub const UNKNOWN_EPOCH: i32 = 4003;
+/// `GetShareOrKeyAssign` for a threshold-signing verifier: its keys are never released.
+pub const NEVER_RELEASED: i32 = 4004;
 /// The caller is over its request rate for the verifier.
 pub const RATE_LIMITED: i32 = 4290;
 /// The node remembers too many logins at once.

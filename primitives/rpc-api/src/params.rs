@@ -36,6 +36,10 @@ pub struct LookupParams {
     /// `GetPubKeyOrKeyAssign`: `true` (the reply names the node's index).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetch_node_index: Option<bool>,
+    /// A TSS key's name, `verifier_id ‖ U+0015 ‖ tag ‖ U+0016 ‖ nonce`: the lookup is of that
+    /// key's network key (torus.js's TSS public-key lookup), not of the user's own key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_verifier_id: Option<String>,
 }
 
 impl LookupParams {
@@ -49,6 +53,7 @@ impl LookupParams {
             one_key_flow: None,
             distributed_metadata: None,
             fetch_node_index: None,
+            extended_verifier_id: None,
         }
     }
 
@@ -170,6 +175,7 @@ impl ShareParams {
                 nodesignatures: node_signatures,
                 session_token_exp_second: session_secs,
                 key_type: Some(KEY_TYPE.into()),
+                extended_verifier_id: None,
             }],
             client_time: Some(client_time.to_string()),
             flags: ShareFlags {
@@ -203,6 +209,9 @@ pub struct ShareItem {
     /// [`KEY_TYPE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_type: Option<String>,
+    /// A TSS key's name: nodes refuse it (its network key is never released).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_verifier_id: Option<String>,
 }
 
 fn default_session_secs() -> u64 {
