@@ -7,9 +7,11 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use k256::elliptic_curve::Field;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use std::collections::BTreeMap;
 use torus_crypto::{
     dkg::{self, Committee, Receiver, SessionConfig, SessionKind},
     ecies::{self, EncryptionSecretKey},
+    tss::{self, frost, KeyTweak, Quorum, Signer},
     vss, Scalar,
 };
 
@@ -119,5 +121,76 @@ fn bench_ecies_and_lagrange(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_dkg, bench_ecies_and_lagrange);
+/// A TSS key of one device factor on a network key shared 3-of-4; the device and holders 1..=3
+/// sign a 32-byte message, the client coordinating.
+fn bench_tss(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let (network, holder_shares) = vss::deal(Scalar::random(&mut rng), 3, 4, &mut rng).unwrap();
+    let (factors, key) = tss::create_factors(&network.public_key(), 1, &mut rng).unwrap();
+    let holders = [1, 2, 3];
+    let secret = |signer: Signer| match signer {
+        Signer::Holder(j) => holder_shares[usize::from(j) - 1].clone(),
+        Signer::Factor(_) => factors[0].clone(),
+    };
+    let message = [7u8; 32];
+    let mut group = c.benchmark_group("tss (device + 3 of 4 holders, BIP340)");
+    group.sample_size(20);
+    group.bench_function("quorum: public shares of every party", |b| {
+        b.iter(|| Quorum::new(&key, &network, &holders).unwrap())
+    });
+    let quorum = Quorum::new(&key, &network, &holders).unwrap();
+    let packages: Vec<_> = quorum
+        .signers()
+        .map(|s| quorum.key_package(s, &secret(s)).unwrap())
+        .collect();
+    group.bench_function("one party: key package (checks its share)", |b| {
+        b.iter(|| {
+            quorum
+                .key_package(Signer::Holder(1), &holder_shares[0])
+                .unwrap()
+        })
+    });
+    group.bench_function("one party: round 1 (nonces and commitments)", |b| {
+        b.iter(|| frost::round1::commit(packages[0].signing_share(), &mut rng))
+    });
+    let round1: Vec<_> = packages
+        .iter()
+        .map(|p| frost::round1::commit(p.signing_share(), &mut rng))
+        .collect();
+    let commitments: BTreeMap<_, _> = packages
+        .iter()
+        .zip(&round1)
+        .map(|(p, (_, c))| (*p.identifier(), *c))
+        .collect();
+    let signing_package = frost::SigningPackage::new(commitments, &message);
+    group.bench_function("one party: round 2 (signature share)", |b| {
+        b.iter(|| {
+            tss::sign_share(
+                &signing_package,
+                &round1[0].0,
+                &packages[0],
+                KeyTweak::Untweaked,
+            )
+            .unwrap()
+        })
+    });
+    let shares: BTreeMap<_, _> = packages
+        .iter()
+        .zip(&round1)
+        .map(|(p, (nonces, _))| {
+            let share = tss::sign_share(&signing_package, nonces, p, KeyTweak::Untweaked).unwrap();
+            (*p.identifier(), share)
+        })
+        .collect();
+    group.bench_function("coordinator: check 4 shares and aggregate", |b| {
+        b.iter(|| {
+            quorum
+                .aggregate(&signing_package, &shares, KeyTweak::Untweaked)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_dkg, bench_ecies_and_lagrange, bench_tss);
 criterion_main!(benches);
