@@ -15,11 +15,14 @@ use frame_benchmarking::v2::*;
 use frame_support::pallet_prelude::{BoundedVec, Get};
 use frame_support::traits::{Hooks, UnfilteredDispatchable};
 use frame_system::RawOrigin;
-use sp_runtime::{traits::ValidateUnsigned, transaction_validity::TransactionSource};
+use sp_runtime::{
+    traits::ValidateUnsigned, transaction_validity::TransactionSource, RuntimeAppPublic,
+};
 use torus_crypto::dkg as crypto_dkg;
 use torus_crypto::dkg::{complain, encrypt_for_recipient, Dealing};
 use torus_primitives::dkg::{
-    threshold_for, BatchOutcome, BatchPhase, ComplaintMessage, MessageKind,
+    endpoint_payload, lost_shares_payload, threshold_for, BatchOutcome, BatchPhase,
+    ComplaintMessage, EpochId, MessageKind, MAX_ENDPOINT_LEN,
 };
 
 /// A committee of `n` benchmark members (their keys are put in the keystore).
@@ -346,6 +349,95 @@ mod benchmarks {
 
         assert_eq!(removed, Some(n));
         assert_eq!(Dealings::<T>::iter_prefix(7).count(), 0);
+        Ok(())
+    }
+
+    /// The worst endpoint update: the member is in none of the session's `n` members but is
+    /// the last member of the last of the `MAX_EPOCHS_EXAMINED` epochs (of `n` members each)
+    /// the check examines; it published before (its sequence is read) and its URL is the
+    /// longest.
+    #[benchmark]
+    fn set_endpoint(n: Linear<1, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+        let others = members::<T>(n);
+        Committee::<T>::put(others.clone());
+        let record = || EpochRecord::<T> {
+            members: others.clone(),
+            threshold: threshold_for(n as u16),
+            started_at: 0u32.into(),
+        };
+        for epoch in 0..crate::nodes::MAX_EPOCHS_EXAMINED as EpochId {
+            Epochs::<T>::insert(epoch, record());
+        }
+        let key = member_key(n);
+        let last = Epochs::<T>::iter_keys()
+            .take(crate::nodes::MAX_EPOCHS_EXAMINED)
+            .last()
+            .ok_or(BenchmarkError::Stop("no epoch"))?;
+        Epochs::<T>::mutate(last, |epoch| {
+            if let Some((_, member)) = epoch.as_mut().and_then(|e| e.members.last_mut()) {
+                *member = key.clone();
+            }
+        });
+        let mut url = b"https://".to_vec();
+        url.resize(MAX_ENDPOINT_LEN as usize, b'a');
+        let endpoint: EndpointOf =
+            BoundedVec::try_from(url.clone()).map_err(|_| BenchmarkError::Stop("too long"))?;
+        Endpoints::<T>::insert(
+            &key,
+            EndpointRecord {
+                url: endpoint.clone(),
+                sequence: 0,
+            },
+        );
+        let payload = endpoint_payload(&Dkg::<T>::genesis_hash(), &key, &url, 1);
+        let signature = key
+            .sign(&payload)
+            .ok_or(BenchmarkError::Stop("the key is not in the keystore"))?;
+        let call = Call::<T>::set_endpoint {
+            member: key.clone(),
+            endpoint,
+            sequence: 1,
+            signature,
+        };
+
+        #[block]
+        {
+            apply::<T>(call)?;
+        }
+
+        assert_eq!(Endpoints::<T>::get(&key).map(|e| e.sequence), Some(1));
+        Ok(())
+    }
+
+    /// The last member of an epoch of `n` members reports lost shares.
+    #[benchmark]
+    fn report_lost_shares(n: Linear<1, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+        let members = members::<T>(n);
+        Epochs::<T>::insert(
+            0,
+            EpochRecord::<T> {
+                members,
+                threshold: threshold_for(n as u16),
+                started_at: 0u32.into(),
+            },
+        );
+        let member = n as MemberIndex;
+        let payload = lost_shares_payload(&Dkg::<T>::genesis_hash(), 0, member);
+        let signature = member_key(n - 1)
+            .sign(&payload)
+            .ok_or(BenchmarkError::Stop("the key is not in the keystore"))?;
+        let call = Call::<T>::report_lost_shares {
+            epoch: 0,
+            member,
+            signature,
+        };
+
+        #[block]
+        {
+            apply::<T>(call)?;
+        }
+
+        assert!(LostShares::<T>::contains_key(0, member));
         Ok(())
     }
 

@@ -606,9 +606,7 @@ pub mod pallet {
         ///
         /// The dispatch origin must be _None_ (the node publishes its own endpoint).
         #[pallet::call_index(4)]
-        // Priced as a confirmation: one signature check in the validity check, and one read
-        // and one write of a small record (not benchmarked on its own yet).
-        #[pallet::weight(T::WeightInfo::confirm(1))]
+        #[pallet::weight(T::WeightInfo::set_endpoint(T::MaxCommittee::get()))]
         pub fn set_endpoint(
             origin: OriginFor<T>,
             member: DkgId,
@@ -629,8 +627,7 @@ pub mod pallet {
         ///
         /// The dispatch origin must be _None_.
         #[pallet::call_index(5)]
-        // Priced as a confirmation (see `set_endpoint`).
-        #[pallet::weight(T::WeightInfo::confirm(1))]
+        #[pallet::weight(T::WeightInfo::report_lost_shares(T::MaxCommittee::get()))]
         pub fn report_lost_shares(
             origin: OriginFor<T>,
             epoch: EpochId,
