@@ -184,6 +184,8 @@ impl RetrievedKey {
 }
 
 type Reply<R> = Result<R, NodeFailure>;
+/// What lookup replies are compared on: X, Y, address and `is_new_key`.
+type AgreementKey = (String, String, String, Value);
 type Pending<R> = Pin<Box<dyn Future<Output = (usize, Reply<R>)> + Send>>;
 
 /// The state of a method's replies after one more arrived.
@@ -312,6 +314,7 @@ impl TorusClient {
         let user = user.map(|(verifier, verifier_id)| wire::NodeDetailsUser {
             verifier: verifier.to_owned(),
             verifier_id: verifier_id.to_owned(),
+            extended_verifier_id: None,
         });
         params.insert(user).map_err(|e| discovery(e.to_string()))?;
         let details: wire::NodeDetails = http
@@ -449,6 +452,39 @@ impl TorusClient {
         Err(self.no_quorum(method, "no answer settled the request".into(), &replies))
     }
 
+    /// How a key lookup's round ends when no answer has ⌊n/2⌋+1 nodes behind it (`agreeing` is
+    /// the largest number that agree on one): the nodes' refusal (other than `answer_code`,
+    /// an error code that is an answer) once ⌊n/2⌋+1 sent the same, no quorum once neither can
+    /// be reached, otherwise `None` (wait for more replies).
+    fn refused_or_no_quorum<R, T>(
+        &self,
+        method: &'static str,
+        round: &Round<'_, R>,
+        agreeing: usize,
+        what: &str,
+        answer_code: Option<i32>,
+    ) -> Option<Result<T, Error>> {
+        let half = self.half();
+        let error = most_common(round.rpc_errors().filter(|e| Some(e.code) != answer_code));
+        if let Some((error, nodes)) = &error {
+            if *nodes >= half {
+                return Some(Err(Error::NodesRefused {
+                    method,
+                    nodes: *nodes,
+                    error: (*error).clone(),
+                }));
+            }
+        }
+        let best = agreeing.max(error.map_or(0, |e| e.1));
+        (best + round.pending < half).then(|| {
+            Err(self.no_quorum(
+                method,
+                format!("fewer than {half} nodes agree on {what}"),
+                round.replies,
+            ))
+        })
+    }
+
     fn no_quorum<R>(
         &self,
         method: &'static str,
@@ -515,28 +551,13 @@ impl TorusClient {
                 if not_assigned >= half {
                     return Some(Ok(None));
                 }
-                let error =
-                    most_common(round.rpc_errors().filter(|e| e.code != codes::NOT_ASSIGNED));
-                if let Some((error, nodes)) = &error {
-                    if *nodes >= half {
-                        return Some(Err(Error::NodesRefused {
-                            method,
-                            nodes: *nodes,
-                            error: (*error).clone(),
-                        }));
-                    }
-                }
-                let best = keys
-                    .map_or(0, |k| k.1)
-                    .max(not_assigned)
-                    .max(error.map_or(0, |e| e.1));
-                (best + round.pending < half).then(|| {
-                    Err(self.no_quorum(
-                        method,
-                        format!("fewer than {half} nodes agree on the user's key"),
-                        round.replies,
-                    ))
-                })
+                self.refused_or_no_quorum(
+                    method,
+                    &round,
+                    keys.map_or(0, |k| k.1).max(not_assigned),
+                    "the user's key",
+                    Some(codes::NOT_ASSIGNED),
+                )
             })
             .await?;
         let Some(((x, y, _), nonce, indexes)) = found else {
@@ -568,62 +589,85 @@ impl TorusClient {
         verifier_id: &str,
     ) -> Result<PublicKeyInfo, Error> {
         let method = wire::GET_PUB_KEY_OR_KEY_ASSIGN;
-        let half = self.half();
-        let params = to_params(&LookupParams::get_or_assign(
-            verifier,
-            verifier_id,
-            now_secs(),
-        ));
-        self.gather(method, &params, false, parse_lookup, |_, round| {
-            let keys = most_common(round.ok().filter_map(|(_, r)| r.agreement_key()));
-            if let Some((key, count)) = &keys {
-                if *count >= half {
-                    // The first reply, in endpoint order, for this key with a public nonce.
-                    let nonce = round.ok().find_map(|(_, r)| {
-                        let k = r.keys.first()?;
-                        let nonce = k.nonce_data.as_ref()?;
-                        (k.pub_key_x.eq_ignore_ascii_case(&key.0)
-                            && nonce.usable_pub_nonce().is_some())
-                        .then_some(nonce)
-                    });
-                    let Some(nonce) = nonce else {
-                        return (round.pending == 0).then_some(Err(Error::MissingNonce { method }));
-                    };
-                    let indexes =
-                        matching_indexes(&round, |r| r.agreement_key().as_ref() == Some(key));
-                    let is_new = matches!(&key.3, Value::Bool(true))
-                        || matches!(&key.3, Value::String(s) if s == "true");
-                    let oauth = match PublicKey::from_hex(&key.0, &key.1) {
-                        Ok(oauth) => oauth,
-                        Err(_) => {
-                            return Some(Err(Error::InvalidAgreedValue {
-                                method,
-                                what: "public key",
-                            }))
-                        }
-                    };
-                    return Some(key_info(method, oauth, nonce, is_new, indexes));
-                }
-            }
-            let error = most_common(round.rpc_errors());
-            if let Some((error, nodes)) = &error {
-                if *nodes >= half {
-                    return Some(Err(Error::NodesRefused {
+        let params = LookupParams::get_or_assign(verifier, verifier_id, now_secs());
+        self.assigned_key(&params, "the user's key", |key, round| {
+            // The first reply, in endpoint order, for this key with a public nonce.
+            let nonce = round.ok().find_map(|(_, r)| {
+                let k = r.keys.first()?;
+                let nonce = k.nonce_data.as_ref()?;
+                (k.pub_key_x.eq_ignore_ascii_case(&key.0) && nonce.usable_pub_nonce().is_some())
+                    .then_some(nonce)
+            });
+            let Some(nonce) = nonce else {
+                return (round.pending == 0).then_some(Err(Error::MissingNonce { method }));
+            };
+            let indexes = matching_indexes(round, |r| r.agreement_key().as_ref() == Some(key));
+            let is_new = matches!(&key.3, Value::Bool(true))
+                || matches!(&key.3, Value::String(s) if s == "true");
+            let oauth = match PublicKey::from_hex(&key.0, &key.1) {
+                Ok(oauth) => oauth,
+                Err(_) => {
+                    return Some(Err(Error::InvalidAgreedValue {
                         method,
-                        nodes: *nodes,
-                        error: (*error).clone(),
-                    }));
+                        what: "public key",
+                    }))
                 }
-            }
-            let best = keys.map_or(0, |k| k.1).max(error.map_or(0, |e| e.1));
-            (best + round.pending < half).then(|| {
-                Err(self.no_quorum(
-                    method,
-                    format!("fewer than {half} nodes agree on the user's key"),
-                    round.replies,
-                ))
-            })
+            };
+            Some(key_info(method, oauth, nonce, is_new, indexes))
         })
+        .await
+    }
+
+    /// The network key of the user's TSS key `tag`/`nonce` under a threshold-signing verifier,
+    /// **assigned** on first use (`GetPubKeyOrKeyAssign` with `extended_verifier_id`, what
+    /// torus.js's TSS public-key lookup sends): the public key ⌊n/2⌋+1 nodes agree on. No
+    /// metadata nonce applies to it, and no node ever releases its shares.
+    pub async fn tss_network_key(
+        &self,
+        verifier: &str,
+        verifier_id: &str,
+        tag: &str,
+        nonce: u32,
+    ) -> Result<PublicKey, Error> {
+        let name = torus_primitives::keys::tss_key_name(verifier_id, tag, nonce);
+        let params = LookupParams::get_or_assign_tss(verifier, verifier_id, &name, now_secs());
+        self.assigned_key(&params, "the network key", |key, _| {
+            Some(
+                PublicKey::from_hex(&key.0, &key.1).map_err(|_| Error::InvalidAgreedValue {
+                    method: wire::GET_PUB_KEY_OR_KEY_ASSIGN,
+                    what: "public key",
+                }),
+            )
+        })
+        .await
+    }
+
+    /// `GetPubKeyOrKeyAssign` with `params` at every node until ⌊n/2⌋+1 replies agree on a key
+    /// (`agreed` then makes the answer of it, or waits with `None`), or as many refuse alike,
+    /// or neither can happen any more.
+    async fn assigned_key<T>(
+        &self,
+        params: &LookupParams,
+        what: &str,
+        agreed: impl Fn(&AgreementKey, &Round<'_, LookupResult>) -> Option<Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let method = wire::GET_PUB_KEY_OR_KEY_ASSIGN;
+        let half = self.half();
+        self.gather(
+            method,
+            &to_params(params),
+            false,
+            parse_lookup,
+            |_, round| {
+                let keys = most_common(round.ok().filter_map(|(_, r)| r.agreement_key()));
+                if let Some((key, count)) = &keys {
+                    if *count >= half {
+                        return agreed(key, &round);
+                    }
+                }
+                self.refused_or_no_quorum(method, &round, keys.map_or(0, |k| k.1), what, None)
+            },
+        )
         .await
     }
 

@@ -11,10 +11,11 @@ use k256::{
 use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend};
 use torus_primitives::{
     dkg::{EpochId, NodeInfo},
+    keys::UserIdKind,
     DkgApi, KeysApi,
 };
 use torus_rpc_api::{
-    codes::{INTERNAL as CHAIN_ERROR, UNKNOWN_EPOCH},
+    codes::{INTERNAL as CHAIN_ERROR, INVALID_PARAMS, UNKNOWN_EPOCH},
     NodeDetails, NodeDetailsUser as User, NodeEntry, NodePub,
 };
 use torus_runtime::{opaque::Block, BlockNumber};
@@ -78,6 +79,23 @@ pub fn details(epoch: EpochId, threshold: u16, nodes: Vec<NodeInfo>) -> NodeDeta
     }
 }
 
+/// The id `user`'s key is assigned under: its verifier id, or the name of its TSS key, which
+/// must be a TSS key name of that verifier id.
+fn user_id(user: &User) -> Result<String, ErrorObjectOwned> {
+    let Some(name) = &user.extended_verifier_id else {
+        return Ok(user.verifier_id.clone());
+    };
+    match UserIdKind::of(name.as_bytes()) {
+        UserIdKind::Tss { verifier_id, .. } if verifier_id == user.verifier_id.as_bytes() => {
+            Ok(name.clone())
+        }
+        _ => Err(error(
+            INVALID_PARAMS,
+            "extendedVerifierId must be verifierId U+0015 tag U+0016 nonce",
+        )),
+    }
+}
+
 impl<C> NodeDetailsApiServer for NodeDetailsRpc<C>
 where
     C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
@@ -95,7 +113,7 @@ where
                 .lookup(
                     at,
                     user.verifier.clone().into_bytes(),
-                    user.verifier_id.clone().into_bytes(),
+                    user_id(user)?.into_bytes(),
                 )
                 .map_err(chain)?,
             None => None,

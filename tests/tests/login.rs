@@ -725,6 +725,38 @@ async fn tss_network_keys(network: &Network, issuer: &TestIssuer) -> Result<()> 
         "torus.js called other hosts: {first}"
     );
     ensure!(on_chain("erin").await?.is_none());
+    // The Rust client's TSS lookup names the same network keys.
+    let client = torus_client::TorusClient::new(endpoints.clone());
+    let rust_key = client.tss_network_key(WALLET, "erin", "default", 0).await?;
+    ensure!(
+        rust_key.x_hex() == x,
+        "the Rust client's network key {rust_key:?}"
+    );
+    let rust_next = client.tss_network_key(WALLET, "erin", "default", 1).await?;
+    ensure!(
+        Some(rust_next.x_hex().trim_start_matches('0'))
+            == next["lookup"]["x"]
+                .as_str()
+                .map(|s| s.trim_start_matches('0')),
+        "{rust_next:?} vs {next}"
+    );
+    // Discovery finds the holders of a TSS key's network key by its name.
+    let details = |extended: &'static str| async move {
+        let user =
+            json!({"verifier": WALLET, "verifierId": "erin", "extendedVerifierId": extended});
+        first_node
+            .call("torus_nodeDetails", jsonrpsee::rpc_params![user])
+            .await
+    };
+    let found = details("erin\u{15}default\u{16}0").await?;
+    ensure!(found["threshold"] == 3, "{found}");
+    let foreign = details("mallory\u{15}default\u{16}0").await;
+    ensure!(
+        foreign
+            .as_ref()
+            .is_err_and(|e| format!("{e:#}").contains("extendedVerifierId must be")),
+        "{foreign:?}"
+    );
 
     // The user's own key is a DirectAuth verifier's: refused, nothing assigned.
     let plain = call(

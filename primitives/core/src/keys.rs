@@ -45,6 +45,16 @@ pub enum UserIdKind<'a> {
     Malformed,
 }
 
+/// The name of the user `verifier_id`'s TSS key `tag`/`nonce` (torus.js's
+/// `extended_verifier_id`), under which its network key is assigned.
+pub fn tss_key_name(verifier_id: &str, tag: &str, nonce: u32) -> alloc::string::String {
+    alloc::format!(
+        "{verifier_id}{}{tag}{}{nonce}",
+        char::from(TSS_TAG_SEPARATOR),
+        char::from(TSS_NONCE_SEPARATOR)
+    )
+}
+
 impl<'a> UserIdKind<'a> {
     /// Classify the user id `id`.
     pub fn of(id: &'a [u8]) -> Self {
@@ -233,6 +243,20 @@ mod tests {
         assert_eq!(
             nonce,
             BlakeTwo256::hash(&(b"torus/v2-nonce", &[1u8; 32][..], 5u64, 0u32).encode()).0
+        );
+    }
+
+    #[test]
+    fn a_tss_key_name_is_the_user_id_it_parses_from() {
+        let name = tss_key_name("alice", "default", 7);
+        assert_eq!(name, "alice\u{15}default\u{16}7");
+        assert_eq!(
+            UserIdKind::of(name.as_bytes()),
+            UserIdKind::Tss {
+                verifier_id: b"alice",
+                tag: b"default",
+                nonce: 7
+            }
         );
     }
 

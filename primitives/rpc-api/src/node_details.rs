@@ -14,6 +14,14 @@ pub struct NodeDetailsUser {
     /// The user's id under the verifier, as logins spell it.
     #[serde(alias = "verifier_id")]
     pub verifier_id: String,
+    /// For a TSS key, its name (`verifier_id ‖ U+0015 ‖ tag ‖ U+0016 ‖ nonce`): the holders
+    /// of that key's network key are asked for.
+    #[serde(
+        default,
+        alias = "extended_verifier_id",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub extended_verifier_id: Option<String>,
 }
 
 /// A node's public key as torus.js takes it: the affine coordinates, hex without `0x`.

@@ -57,6 +57,20 @@ impl LookupParams {
         }
     }
 
+    /// `GetPubKeyOrKeyAssign` parameters of torus.js's TSS public-key lookup: the network key
+    /// of the TSS key named `extended_verifier_id`.
+    pub fn get_or_assign_tss(
+        verifier: &str,
+        verifier_id: &str,
+        extended_verifier_id: &str,
+        client_time: u64,
+    ) -> Self {
+        Self {
+            extended_verifier_id: Some(extended_verifier_id.into()),
+            ..Self::get_or_assign(verifier, verifier_id, client_time)
+        }
+    }
+
     /// `GetPubKeyOrKeyAssign` parameters, as torus.js sends them.
     pub fn get_or_assign(verifier: &str, verifier_id: &str, client_time: u64) -> Self {
         Self {
