@@ -11,7 +11,7 @@ use k256::{
 use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend};
 use torus_primitives::{
     dkg::{EpochId, NodeInfo},
-    keys::UserIdKind,
+    keys::is_tss_key_name_of,
     DkgApi, KeysApi,
 };
 use torus_rpc_api::{
@@ -85,15 +85,13 @@ fn user_id(user: &User) -> Result<String, ErrorObjectOwned> {
     let Some(name) = &user.extended_verifier_id else {
         return Ok(user.verifier_id.clone());
     };
-    match UserIdKind::of(name.as_bytes()) {
-        UserIdKind::Tss { verifier_id, .. } if verifier_id == user.verifier_id.as_bytes() => {
-            Ok(name.clone())
-        }
-        _ => Err(error(
+    if !is_tss_key_name_of(name.as_bytes(), user.verifier_id.as_bytes()) {
+        return Err(error(
             INVALID_PARAMS,
             "extendedVerifierId must be verifierId U+0015 tag U+0016 nonce",
-        )),
+        ));
     }
+    Ok(name.clone())
 }
 
 impl<C> NodeDetailsApiServer for NodeDetailsRpc<C>

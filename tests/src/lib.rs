@@ -750,7 +750,7 @@ pub fn torus_js(
 ) -> Result<Value> {
     run_torus_js(json!({
         "endpoints": endpoints,
-        "nodePubkeys": node_keys.iter().map(|(x, y)| json!({"X": x, "Y": y})).collect::<Vec<_>>(),
+        "nodePubkeys": node_pubkeys(node_keys),
         "verifier": verifier, "verifierId": user, "idToken": token,
     }))
 }
@@ -766,7 +766,7 @@ pub fn torus_js_tss_lookup(
 ) -> Result<Value> {
     run_torus_js(json!({
         "endpoints": endpoints,
-        "nodePubkeys": node_keys.iter().map(|(x, y)| json!({"X": x, "Y": y})).collect::<Vec<_>>(),
+        "nodePubkeys": node_pubkeys(node_keys),
         "verifier": verifier, "verifierId": user, "extendedVerifierId": extended_id,
     }))
 }
@@ -777,6 +777,14 @@ pub fn torus_js_discovering(node: &str, verifier: &str, user: &str, token: &str)
     run_torus_js(json!({
         "discoverFrom": node, "verifier": verifier, "verifierId": user, "idToken": token,
     }))
+}
+
+/// Node public keys (hex X, Y) as torus.js's `nodePubkeys`.
+fn node_pubkeys(node_keys: &[(String, String)]) -> Value {
+    node_keys
+        .iter()
+        .map(|(x, y)| json!({"X": x, "Y": y}))
+        .collect()
 }
 
 fn run_torus_js(request: Value) -> Result<Value> {

@@ -159,11 +159,31 @@ async fn expect_refused(nodes: &[&Node], user: &str, token: &str, code: i32) -> 
 }
 
 async fn lookup(node: &Node, user: &str) -> Result<Option<AssignedKey>> {
+    lookup_for(node, VERIFIER, user).await
+}
+
+/// The key assigned under `user_id` of `verifier` at `node`'s best block (`KeysApi_lookup`).
+async fn lookup_for(node: &Node, verifier: &str, user_id: &str) -> Result<Option<AssignedKey>> {
     node.runtime_api(
         "KeysApi_lookup",
-        &(VERIFIER.as_bytes().to_vec(), user.as_bytes().to_vec()).encode(),
+        &(verifier.as_bytes().to_vec(), user_id.as_bytes().to_vec()).encode(),
     )
     .await
+}
+
+/// The nodes' DKG public keys (hex X, Y) as torus.js takes them, from their answers to a
+/// commitment of a throw-away token.
+async fn node_keys(nodes: &[&Node], issuer: &TestIssuer) -> Result<Vec<(String, String)>> {
+    Ok(commit(nodes, &issuer.token("nobody", true), "nobody")
+        .await?
+        .iter()
+        .map(|r| {
+            (
+                r["nodepubx"].as_str().unwrap_or_default().to_owned(),
+                r["nodepuby"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
 }
 
 /// The affine X of `scalar·G`, padded hex.
@@ -299,16 +319,7 @@ async fn logins(network: &Network, issuer: &TestIssuer) -> Result<Scalar> {
     ensure!(lookup(nodes[0], "alice").await? == Some(assigned));
 
     // The published JavaScript client, unchanged, gets the same key and address.
-    let node_keys: Vec<(String, String)> = commit(&nodes, &issuer.token("nobody", true), "nobody")
-        .await?
-        .iter()
-        .map(|r| {
-            (
-                r["nodepubx"].as_str().unwrap_or_default().to_owned(),
-                r["nodepuby"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let node_keys = node_keys(&nodes, issuer).await?;
     let js = torus_js(&nodes, &node_keys, "alice", &issuer.token("alice", true))?;
     ensure!(
         js["login"]["privateKey"].as_str()
@@ -680,25 +691,9 @@ async fn tss_network_keys(network: &Network, issuer: &TestIssuer) -> Result<()> 
         .register_verifier(Sr25519Keyring::Charlie, WALLET, config, 10)
         .await?;
     let endpoints: Vec<String> = nodes.iter().map(|n| endpoint(n)).collect();
-    let node_keys: Vec<(String, String)> = commit(&nodes, &issuer.token("nobody", true), "nobody")
-        .await?
-        .iter()
-        .map(|r| {
-            (
-                r["nodepubx"].as_str().unwrap_or_default().to_owned(),
-                r["nodepuby"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let node_keys = node_keys(&nodes, issuer).await?;
     let first_node = nodes[0];
-    let on_chain = |id: &str| {
-        let params = (WALLET.as_bytes().to_vec(), id.as_bytes().to_vec()).encode();
-        async move {
-            first_node
-                .runtime_api::<Option<AssignedKey>>("KeysApi_lookup", &params)
-                .await
-        }
-    };
+    let on_chain = |id: &'static str| lookup_for(first_node, WALLET, id);
     let tss_lookup = |name: &str| {
         torus_integration_tests::torus_js_tss_lookup(&endpoints, &node_keys, WALLET, "erin", name)
     };

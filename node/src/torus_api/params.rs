@@ -5,7 +5,7 @@
 use jsonrpsee::types::Params;
 use k256::AffinePoint;
 use torus_primitives::{
-    keys::UserIdKind,
+    keys::{is_tss_key_name_of, UserIdKind},
     limits::{MAX_USER_ID_LEN, MAX_VERIFIER_ID_LEN, MAX_VERIFIER_NAME_LEN},
 };
 use torus_rpc_api::{
@@ -100,13 +100,10 @@ pub fn lookup(params: &Params<'_>) -> Result<User, ApiError> {
             if extended.len() > MAX_USER_ID_LEN as usize {
                 return Err(ApiError::TooLong("extended_verifier_id"));
             }
-            match UserIdKind::of(extended.as_bytes()) {
-                UserIdKind::Tss { verifier_id, .. } if verifier_id == p.verifier_id.as_bytes() => {}
-                _ => {
-                    return Err(ApiError::InvalidParams(
-                        "extended_verifier_id must be verifier_id U+0015 tag U+0016 nonce".into(),
-                    ))
-                }
+            if !is_tss_key_name_of(extended.as_bytes(), p.verifier_id.as_bytes()) {
+                return Err(ApiError::InvalidParams(
+                    "extended_verifier_id must be verifier_id U+0015 tag U+0016 nonce".into(),
+                ));
             }
             (extended, true)
         }

@@ -55,6 +55,13 @@ pub fn tss_key_name(verifier_id: &str, tag: &str, nonce: u32) -> alloc::string::
     )
 }
 
+/// Whether `name` is a well-formed name of one of the TSS keys of the user `verifier_id`
+/// (what a lookup's `extended_verifier_id` must be: no user names another user's keys).
+pub fn is_tss_key_name_of(name: &[u8], verifier_id: &[u8]) -> bool {
+    name.len() <= crate::limits::MAX_USER_ID_LEN as usize
+        && matches!(UserIdKind::of(name), UserIdKind::Tss { verifier_id: id, .. } if id == verifier_id)
+}
+
 impl<'a> UserIdKind<'a> {
     /// Classify the user id `id`.
     pub fn of(id: &'a [u8]) -> Self {
@@ -249,6 +256,9 @@ mod tests {
     #[test]
     fn a_tss_key_name_is_the_user_id_it_parses_from() {
         let name = tss_key_name("alice", "default", 7);
+        assert!(is_tss_key_name_of(name.as_bytes(), b"alice"));
+        assert!(!is_tss_key_name_of(name.as_bytes(), b"bob"));
+        assert!(!is_tss_key_name_of(b"alice", b"alice"));
         assert_eq!(name, "alice\u{15}default\u{16}7");
         assert_eq!(
             UserIdKind::of(name.as_bytes()),
